@@ -1,0 +1,16 @@
+"""Pick a Store backend from settings: remote endpoint, in-memory, or embedded on disk."""
+
+from __future__ import annotations
+
+from evidencekg.remote import RemoteStore
+from evidencekg.settings import Settings
+from evidencekg.store import OxigraphStore, Store
+
+
+def open_store(settings: Settings) -> Store:
+    """The store the settings describe (`--endpoint`, `--memory`, or `--store PATH`)."""
+    if settings.endpoint:
+        return RemoteStore(settings.endpoint, settings.update_endpoint, settings.store_endpoint)
+    if settings.memory:
+        return OxigraphStore()
+    return OxigraphStore(settings.resolved_store_path)

@@ -1,0 +1,250 @@
+"""The Store contract shared by every backend, and the embedded Oxigraph backend (disk or memory)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import pyoxigraph as ox
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+Row = dict[str, Term]
+Bindings = Mapping[str, Term]
+
+
+class QueryKind(str, enum.Enum):
+    """The family a query's result belongs to (decides which formats apply)."""
+
+    SOLUTIONS = "solutions"  # SELECT
+    BOOLEAN = "boolean"  # ASK
+    GRAPH = "graph"  # CONSTRUCT / DESCRIBE
+
+
+# Media type -> pyoxigraph format, per result family.
+RESULT_FORMATS: dict[str, ox.QueryResultsFormat] = {
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+    "text/csv": ox.QueryResultsFormat.CSV,
+    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+}
+GRAPH_FORMATS: dict[str, ox.RdfFormat] = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+    "application/n-quads": ox.RdfFormat.N_QUADS,
+    "application/trig": ox.RdfFormat.TRIG,
+}
+
+# Chooses a media type for a result family; returns None when nothing acceptable.
+FormatChooser = Callable[[QueryKind], str | None]
+
+
+class StoreError(Exception):
+    """A store operation failed; the message is meant for the user."""
+
+
+class QuerySyntaxError(StoreError):
+    """The query or update text could not be parsed."""
+
+
+class NotAcceptable(StoreError):
+    """No result format acceptable to the caller exists for this query."""
+
+
+@runtime_checkable
+class Store(Protocol):
+    """What every backend offers: read by SPARQL, write by SPARQL Update or RDF payloads."""
+
+    def select(self, query: str, bindings: Bindings | None = None) -> list[Row]:
+        """Run a SELECT and return its rows (unbound variables are absent from a row)."""
+
+    def ask(self, query: str, bindings: Bindings | None = None) -> bool:
+        """Run an ASK."""
+
+    def construct(self, query: str, bindings: Bindings | None = None) -> list[ox.Triple]:
+        """Run a CONSTRUCT or DESCRIBE and return its triples."""
+
+    def query_serialized(
+        self,
+        query: str,
+        choose: FormatChooser,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+    ) -> tuple[str, bytes]:
+        """Run any query and serialize its result in the format `choose` picks: (media type, body)."""
+
+    def update(self, update: str) -> None:
+        """Run a SPARQL Update atomically."""
+
+    def load(self, data: bytes, media_type: str, graph: str | None = None) -> None:
+        """Add RDF (in the given media type) to a graph (None: default graph), atomically."""
+
+    def dump(self, media_type: str, graph: str | None = None) -> bytes:
+        """Serialize one graph (None: default graph) or, for quad formats, the whole dataset."""
+
+    def graph_exists(self, graph: str | None) -> bool:
+        """Whether a named graph exists (the default graph always exists)."""
+
+    def __len__(self) -> int:
+        """Number of quads held."""
+
+
+def parse_error_message(exc: Exception) -> str:
+    """Turn a parser exception into one readable line (keeps its position when present)."""
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+
+
+def graph_term(graph: str | None) -> ox.NamedNode | ox.DefaultGraph:
+    """The pyoxigraph graph name for an IRI, or the default graph for None."""
+    return ox.DefaultGraph() if graph is None else ox.NamedNode(graph)
+
+
+def rdf_format(media_type: str) -> ox.RdfFormat:
+    """The pyoxigraph RDF format for a media type (parameters such as charset are ignored)."""
+    base = media_type.split(";")[0].strip().lower()
+    fmt = GRAPH_FORMATS.get(base) or ox.RdfFormat.from_media_type(base)
+    if fmt is None:
+        raise StoreError(f"unsupported RDF media type: {media_type}")
+    return fmt
+
+
+def substitutions(bindings: Bindings | None) -> dict[ox.Variable, Term] | None:
+    """pyoxigraph substitutions from a name -> term mapping."""
+    if not bindings:
+        return None
+    return {ox.Variable(name.lstrip("?$")): term for name, term in bindings.items()}
+
+
+class OxigraphStore:
+    """The embedded Oxigraph store: on disk when given a path, in memory otherwise."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        if path is not None:
+            path.mkdir(parents=True, exist_ok=True)
+            for orphan in path.glob("bulk-*.sst"):  # left by a killed bulk_load
+                orphan.unlink()
+        self._store = ox.Store(str(path)) if path is not None else ox.Store()
+
+    @property
+    def oxigraph(self) -> ox.Store:
+        """The underlying pyoxigraph store (for code that needs its full API)."""
+        return self._store
+
+    def _query(self, query: str, bindings: Bindings | None = None, **kwargs: object) -> object:
+        try:
+            return self._store.query(query, substitutions=substitutions(bindings), **kwargs)
+        except SyntaxError as exc:
+            raise QuerySyntaxError(parse_error_message(exc)) from exc
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise StoreError(parse_error_message(exc)) from exc
+
+    def select(self, query: str, bindings: Bindings | None = None) -> list[Row]:
+        """Run a SELECT and return its rows."""
+        result = self._query(query, bindings)
+        if not isinstance(result, ox.QuerySolutions):
+            raise StoreError("expected a SELECT query")
+        names = [v.value for v in result.variables]
+        return [
+            {n: sol[n] for n in names if sol[n] is not None} for sol in result  # type: ignore[misc]
+        ]
+
+    def ask(self, query: str, bindings: Bindings | None = None) -> bool:
+        """Run an ASK."""
+        result = self._query(query, bindings)
+        if not isinstance(result, ox.QueryBoolean):
+            raise StoreError("expected an ASK query")
+        return bool(result)
+
+    def construct(self, query: str, bindings: Bindings | None = None) -> list[ox.Triple]:
+        """Run a CONSTRUCT or DESCRIBE."""
+        result = self._query(query, bindings)
+        if not isinstance(result, ox.QueryTriples):
+            raise StoreError("expected a CONSTRUCT or DESCRIBE query")
+        return list(result)
+
+    def query_serialized(
+        self,
+        query: str,
+        choose: FormatChooser,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+    ) -> tuple[str, bytes]:
+        """Run, negotiate and serialize in one call (pyoxigraph results are thread-bound)."""
+        kwargs: dict[str, object] = {}
+        if default_graphs:
+            kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
+        if named_graphs:
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+            if not default_graphs:  # named-graph-uri alone: empty default graph (protocol)
+                kwargs["default_graph"] = []
+        result = self._query(query, None, **kwargs)
+        if isinstance(result, ox.QueryTriples):
+            kind = QueryKind.GRAPH
+        elif isinstance(result, ox.QueryBoolean):
+            kind = QueryKind.BOOLEAN
+        else:
+            kind = QueryKind.SOLUTIONS
+        media_type = choose(kind)
+        if media_type is None:
+            raise NotAcceptable(f"no acceptable format for a {kind.value} result")
+        if kind is QueryKind.GRAPH:
+            return media_type, ox.serialize(result, format=GRAPH_FORMATS[media_type])  # type: ignore[arg-type]
+        return media_type, result.serialize(format=RESULT_FORMATS[media_type])  # type: ignore[union-attr]
+
+    def update(self, update: str) -> None:
+        """Run a SPARQL Update atomically."""
+        try:
+            self._store.update(update)
+        except SyntaxError as exc:
+            raise QuerySyntaxError(parse_error_message(exc)) from exc
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise StoreError(parse_error_message(exc)) from exc
+
+    def load(self, data: bytes, media_type: str, graph: str | None = None) -> None:
+        """Parse and add RDF atomically (nothing is added when parsing fails)."""
+        try:
+            self._store.load(data, format=rdf_format(media_type), to_graph=graph_term(graph))
+        except SyntaxError as exc:
+            raise QuerySyntaxError(parse_error_message(exc)) from exc
+
+    def bulk_load_file(self, path: Path, graph: str | None = None) -> None:
+        """Load a large file fast (all-or-nothing); the format comes from the file name."""
+        fmt = ox.RdfFormat.from_extension(path.suffix.lstrip(".")) or ox.RdfFormat.TURTLE
+        try:
+            self._store.bulk_load(path=str(path), format=fmt, to_graph=graph_term(graph))
+        except SyntaxError as exc:
+            raise QuerySyntaxError(f"{path}: {parse_error_message(exc)}") from exc
+
+    def dump(self, media_type: str, graph: str | None = None) -> bytes:
+        """Serialize a graph, or the whole dataset for N-Quads/TriG."""
+        fmt = rdf_format(media_type)
+        if fmt.supports_datasets:
+            return self._store.dump(format=fmt)
+        return self._store.dump(format=fmt, from_graph=graph_term(graph))
+
+    def graph_exists(self, graph: str | None) -> bool:
+        """Whether a named graph exists (the default graph always does)."""
+        return graph is None or self._store.contains_named_graph(ox.NamedNode(graph))
+
+    def clear(self) -> None:
+        """Remove everything."""
+        self._store.clear()
+
+    def flush(self) -> None:
+        """Make writes durable on disk."""
+        if self.path is not None:
+            self._store.flush()
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+
+def values_clause(bindings: Bindings) -> str:
+    """A trailing VALUES block expressing bindings for endpoints without substitutions."""
+    names = " ".join(f"?{n.lstrip('?$')}" for n in bindings)
+    terms = " ".join(str(t) for t in bindings.values())
+    return f"\nVALUES ({names}) {{ ({terms}) }}"

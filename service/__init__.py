@@ -1,0 +1,1 @@
+"""The evidencekg HTTP service (FastAPI): SPARQL protocol, linked data, REST and pages."""

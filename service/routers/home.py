@@ -1,0 +1,7 @@
+"""Routes: home (placeholder until filled)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

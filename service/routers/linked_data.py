@@ -1,0 +1,7 @@
+"""Routes: linked_data (placeholder until filled)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

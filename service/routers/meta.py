@@ -1,0 +1,7 @@
+"""Routes: meta (placeholder until filled)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
