@@ -1,0 +1,252 @@
+"""Describe one resource: its triples for RDF formats, its labels and links, and a view model for HTML."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from evidencekg.namespaces import ID, PREFIXES, sparql_prologue
+from evidencekg.store import GRAPH_FORMATS, Store, StoreError
+
+XSD = PREFIXES["xsd"]
+RDF_TYPE = PREFIXES["rdf"] + "type"
+RDF_VALUE = PREFIXES["rdf"] + "value"
+DOI_PROPERTY = "http://purl.org/ontology/bibo/doi"
+NUMERIC_TYPES = {XSD + t for t in ("decimal", "double", "float", "integer", "int", "long", "nonNegativeInteger")}
+LOCAL_PREFIX = "/id/"
+
+# Properties that name a resource, most preferred first.
+LABEL_PROPERTIES = (
+    "skos:prefLabel",
+    "rdfs:label",
+    "dcterms:title",
+    "ekg:studyLabel",
+)
+
+_TRIPLES = (
+    sparql_prologue()
+    + "CONSTRUCT { ?r ?p ?o . ?s ?q ?r } WHERE { { ?r ?p ?o } UNION { ?s ?q ?r } }"
+)
+_EXISTS = "ASK { { ?r ?p ?o } UNION { ?s ?q ?r } }"
+_LABELS = sparql_prologue() + (
+    "SELECT ?r ?x ?label ?rank WHERE {\n"
+    "  { BIND(?r AS ?x) } UNION { ?r ?x ?o } UNION { ?r ?p ?x } UNION { ?x ?p ?r } UNION { ?s ?x ?r }\n"
+    "  UNION { ?r ?p ?y . ?y ?q ?x FILTER(isIRI(?x)) }\n"
+    "  VALUES (?lp ?rank) { " + " ".join(f"({p} {i})" for i, p in enumerate(LABEL_PROPERTIES)) + " }\n"
+    "  ?x ?lp ?label .\n"
+    "}"
+)
+_OUT = "SELECT ?r ?p ?o WHERE { ?r ?p ?o }"
+_IN = "SELECT ?r ?s ?p WHERE { ?s ?p ?r }"
+
+
+@dataclass(frozen=True)
+class Link:
+    """A resource as a page shows it: its IRI, a label and where the link goes."""
+
+    iri: str
+    label: str
+    href: str
+    local: bool
+
+
+@dataclass(frozen=True)
+class Value:
+    """The object of a statement: a link to a resource, or a literal's display text."""
+
+    text: str
+    link: Link | None = None
+    datatype: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One row of a page's statement table (outgoing: predicate -> value; incoming: value -> predicate)."""
+
+    predicate: Link
+    value: Value
+
+
+@dataclass
+class ResourceView:
+    """Everything the HTML page of one resource shows; typed sections are filled by kind."""
+
+    link: Link
+    kind: str
+    types: list[Link]
+    text: str | None
+    outgoing: list[Statement]
+    incoming: list[Statement]
+    sections: dict[str, object] = field(default_factory=dict)
+
+
+def local_path(iri: str) -> str | None:
+    """The local /id/... path of an instance IRI, or None when the IRI is not ours.
+
+    >>> local_path("https://w3id.org/evidencekg/id/construct/attachment-anxiety")
+    '/id/construct/attachment-anxiety'
+    """
+    base = str(ID)
+    return LOCAL_PREFIX + iri[len(base):] if iri.startswith(base) and len(iri) > len(base) else None
+
+
+def iri_for_path(path: str) -> str:
+    """The instance IRI a local path /id/{path} stands for (the path without the /id/ prefix)."""
+    return str(ID) + path.lstrip("/")
+
+
+def kind_of(iri: str) -> str:
+    """The kind of an instance (`finding`, `construct`, ...) read from its IRI, or '' when not ours."""
+    path = local_path(iri)
+    return path[len(LOCAL_PREFIX):].split("/", 1)[0] if path else ""
+
+
+def prefixed(iri: str) -> str:
+    """A compact `prefix:local` name for an IRI when a known prefix fits, else the IRI itself.
+
+    >>> prefixed("https://w3id.org/evidencekg/ontology#estimate")
+    'ekg:estimate'
+    """
+    best = max((ns for ns in PREFIXES.values() if iri.startswith(ns)), key=len, default=None)
+    if best is None or best == str(ID):
+        return iri
+    name = next(p for p, ns in PREFIXES.items() if ns == best)
+    return f"{name}:{iri[len(best):]}"
+
+
+def fallback_label(iri: str) -> str:
+    """A readable name for an IRI nobody labelled: the slug of our instances, else its prefixed name."""
+    path = local_path(iri)
+    return path.rsplit("/", 1)[-1].replace("-", " ") if path else prefixed(iri)
+
+
+def make_link(iri: str, labels: dict[str, str]) -> Link:
+    """A link to an IRI: local /id/ paths for our instances, the IRI itself for everything else."""
+    path = local_path(iri)
+    return Link(iri=iri, label=labels.get(iri) or fallback_label(iri), href=path or iri, local=path is not None)
+
+
+def format_number(lexical: str) -> str:
+    """Show a decimal with at least two decimals (Oxigraph stores 0.10 as 0.1), integers as they are.
+
+    >>> format_number("0.1"), format_number("-0.09"), format_number("0.278"), format_number("33")
+    ('0.10', '-0.09', '0.278', '33')
+    """
+    if "." not in lexical or "e" in lexical.lower():
+        return lexical
+    whole, decimals = lexical.split(".", 1)
+    return f"{whole}.{decimals.ljust(2, '0')}"
+
+
+def literal_value(term: ox.Literal, predicate: str = "") -> Value:
+    """The display value of a literal: numbers padded, DOIs and web addresses as links."""
+    datatype = term.datatype.value if term.datatype else None
+    text = format_number(term.value) if datatype in NUMERIC_TYPES else term.value
+    url = None
+    if predicate == DOI_PROPERTY:
+        url = "https://doi.org/" + term.value
+    elif term.value.startswith(("http://", "https://")):
+        url = term.value
+    return Value(text=text, datatype=datatype, url=url)
+
+
+def term_value(term: object, labels: dict[str, str], predicate: str = "") -> Value:
+    """The display value of any RDF term."""
+    if isinstance(term, ox.NamedNode):
+        link = make_link(term.value, labels)
+        return Value(text=link.label, link=link)
+    if isinstance(term, ox.Literal):
+        return literal_value(term, predicate)
+    return Value(text=str(term))
+
+
+def exists(store: Store, iri: str) -> bool:
+    """Whether the store says anything about or pointing to this IRI."""
+    return store.ask(_EXISTS, {"r": ox.NamedNode(iri)})
+
+
+def resource_triples(store: Store, iri: str) -> list[ox.Triple]:
+    """The resource's symmetric description: every triple with it as subject or object."""
+    return store.construct(_TRIPLES, {"r": ox.NamedNode(iri)})
+
+
+def labels_around(store: Store, iri: str) -> dict[str, str]:
+    """Labels for the resource, its predicates, its neighbours and their neighbours (best label wins)."""
+    best: dict[str, tuple[int, str]] = {}
+    for row in store.select(_LABELS, {"r": ox.NamedNode(iri)}):
+        x, label, rank = row["x"].value, row["label"].value, int(row["rank"].value)
+        if x not in best or rank < best[x][0]:
+            best[x] = (rank, label)
+    return {x: label for x, (_, label) in best.items()}
+
+
+def jsonld_context(ontology_dir: Path | None) -> dict[str, object]:
+    """The JSON-LD context: ontology/context.jsonld when present, else the project's prefixes."""
+    if ontology_dir is not None:
+        path = ontology_dir / "context.jsonld"
+        if path.is_file():
+            document = json.loads(path.read_text(encoding="utf-8"))
+            return document.get("@context", document)
+    return dict(PREFIXES)
+
+
+def serialize_triples(
+    triples: list[ox.Triple], media_type: str, context: dict[str, object] | None = None
+) -> bytes:
+    """Serialize triples as Turtle, N-Triples, RDF/XML or (compacted with the context) JSON-LD."""
+    if media_type == "application/ld+json":
+        from rdflib import Graph
+
+        graph = Graph()
+        graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
+        return graph.serialize(format="json-ld", context=context or dict(PREFIXES)).encode()
+    fmt = GRAPH_FORMATS.get(media_type)
+    if fmt is None:
+        raise StoreError(f"cannot describe a resource as {media_type}")
+    prefixes = dict(PREFIXES) if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None
+    return ox.serialize(triples, format=fmt, prefixes=prefixes)
+
+
+def statements(store: Store, iri: str, labels: dict[str, str]) -> tuple[list[Statement], list[Statement]]:
+    """The resource's outgoing and incoming statements, sorted by predicate then value."""
+    node = {"r": ox.NamedNode(iri)}
+    outgoing = [
+        Statement(make_link(row["p"].value, labels), term_value(row["o"], labels, row["p"].value))
+        for row in store.select(_OUT, node)
+        if row["p"].value != RDF_TYPE
+    ]
+    incoming = [
+        Statement(make_link(row["p"].value, labels), term_value(row["s"], labels))
+        for row in store.select(_IN, node)
+    ]
+    key = lambda s: (s.predicate.label.lower(), s.value.text.lower())  # noqa: E731
+    return sorted(outgoing, key=key), sorted(incoming, key=key)
+
+
+def describe(store: Store, iri: str) -> ResourceView | None:
+    """The view model of one resource's page, or None when the store knows nothing about it."""
+    if not exists(store, iri):
+        return None
+    from evidencekg import describe_views  # typed sections per kind
+
+    labels = labels_around(store, iri)
+    outgoing, incoming = statements(store, iri, labels)
+    types = [
+        make_link(row["t"].value, labels)
+        for row in store.select("SELECT ?r ?t WHERE { ?r a ?t }", {"r": ox.NamedNode(iri)})
+    ]
+    text = next((s.value.text for s in outgoing if s.predicate.iri == RDF_VALUE), None)
+    view = ResourceView(
+        link=make_link(iri, labels),
+        kind=kind_of(iri),
+        types=sorted(types, key=lambda t: t.label.lower()),
+        text=text,
+        outgoing=outgoing,
+        incoming=incoming,
+    )
+    view.sections = describe_views.sections_for(store, view, labels)
+    return view
