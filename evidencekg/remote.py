@@ -80,12 +80,13 @@ class RemoteStore:
         choose: FormatChooser,
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
+        bindings: Bindings | None = None,
     ) -> tuple[str, bytes]:
-        """Forward the query, asking the remote for the formats `choose` accepts."""
+        """Forward the query (bindings as a VALUES block), asking for the formats `choose` accepts."""
         wanted = [m for m in (choose(k) for k in QueryKind) if m]
         params = [("default-graph-uri", g) for g in default_graphs]
         params += [("named-graph-uri", g) for g in named_graphs]
-        response = self._post_query(query, ", ".join(wanted) or _ACCEPT_ALL, params)
+        response = self._post_query(self._with_bindings(query, bindings), ", ".join(wanted) or _ACCEPT_ALL, params)
         media_type = response.headers.get("content-type", "").split(";")[0].strip()
         return media_type, response.content
 

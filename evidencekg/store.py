@@ -73,8 +73,12 @@ class Store(Protocol):
         choose: FormatChooser,
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
+        bindings: Bindings | None = None,
     ) -> tuple[str, bytes]:
-        """Run any query and serialize its result in the format `choose` picks: (media type, body)."""
+        """Run any query and serialize its result in the format `choose` picks: (media type, body).
+
+        `bindings` pre-bind variables (as `select` does), e.g. a named query's parameters.
+        """
 
     def update(self, update: str) -> None:
         """Run a SPARQL Update atomically."""
@@ -172,6 +176,7 @@ class OxigraphStore:
         choose: FormatChooser,
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
+        bindings: Bindings | None = None,
     ) -> tuple[str, bytes]:
         """Run, negotiate and serialize in one call (pyoxigraph results are thread-bound)."""
         kwargs: dict[str, object] = {}
@@ -181,7 +186,7 @@ class OxigraphStore:
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
             if not default_graphs:  # named-graph-uri alone: empty default graph (protocol)
                 kwargs["default_graph"] = []
-        result = self._query(query, None, **kwargs)
+        result = self._query(query, bindings, **kwargs)
         if isinstance(result, ox.QueryTriples):
             kind = QueryKind.GRAPH
         elif isinstance(result, ox.QueryBoolean):
