@@ -1,0 +1,163 @@
+"""Find, parse and load the shipped evidence files (ontology/*.ttl + data/*.ttl) into a store."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from evidencekg.namespaces import EKG
+from evidencekg.settings import Settings
+from evidencekg.store import QuerySyntaxError, Store, StoreError
+
+META_GRAPH = "https://w3id.org/evidencekg/graph/meta"
+FINGERPRINT = str(EKG["loadFingerprint"])
+BULK_THRESHOLD = 20_000_000  # bytes: files above this go through bulk_load_file when possible
+
+# Called after each file: (file, files done, files in total).
+Progress = Callable[[Path, int, int], None]
+
+_POSITION_PATTERNS = (
+    re.compile(r"at line (?P<line>\d+) between columns (?P<col>\d+)"),
+    re.compile(r"between line (?P<line>\d+) column (?P<col>\d+)"),
+    re.compile(r"line (?P<line>\d+)(?:,? col(?:umn)? (?P<col>\d+))?"),
+)
+
+
+@dataclass(frozen=True)
+class ParseProblem:
+    """A file that cannot be parsed, with the 1-based position the parser stopped at."""
+
+    file: Path
+    line: int
+    col: int
+    message: str
+
+    def text(self) -> str:
+        """`file:line:col: message`, the form editors and CI logs understand."""
+        return f"{self.file}:{self.line}:{self.col}: {self.message}"
+
+
+class LoadError(StoreError):
+    """A file could not be loaded; `problem` says where when it was a syntax error."""
+
+    def __init__(self, message: str, problem: ParseProblem | None = None) -> None:
+        super().__init__(message)
+        self.problem = problem
+
+
+def rdf_format_for(path: Path) -> ox.RdfFormat:
+    """The RDF format of a file, from its extension (Turtle when unknown)."""
+    return ox.RdfFormat.from_extension(path.suffix.lstrip(".").lower()) or ox.RdfFormat.TURTLE
+
+
+def parse_problem(path: Path, exc: Exception) -> ParseProblem:
+    """A ParseProblem from a pyoxigraph or rdflib parser exception (line/column 0 when unknown)."""
+    text = str(exc).strip()
+    line = col = 0
+    for pattern in _POSITION_PATTERNS:
+        match = pattern.search(text)
+        if match:
+            line = int(match.group("line"))
+            col = int(match.group("col") or 0)
+            break
+    message = re.sub(r"^Parser error (at line \d+ between columns \d+ and \d+|between line .*? column \d+ and line \d+ column \d+): ", "", text.splitlines()[0] if text else "")
+    message = re.sub(r" \(line \d+\)$", "", message) or exc.__class__.__name__
+    return ParseProblem(path, line, col, message)
+
+
+def parse_file(path: Path) -> list[ox.Quad]:
+    """Parse one RDF file with pyoxigraph; raises LoadError carrying a ParseProblem."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise LoadError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    try:
+        return list(ox.parse(data, format=rdf_format_for(path)))
+    except (SyntaxError, ValueError) as exc:
+        problem = parse_problem(path, exc)
+        raise LoadError(problem.text(), problem) from exc
+
+
+def evidence_files(settings: Settings) -> list[Path]:
+    """The shipped evidence: ontology/*.ttl then data/*.ttl, each sorted (ontology/checks excluded)."""
+    files: list[Path] = []
+    for folder in (settings.ontology_dir, settings.data_dir):
+        if folder.is_dir():
+            files += sorted(p for p in folder.glob("*.ttl") if p.is_file())
+    return files
+
+
+def fingerprint(files: Iterable[Path]) -> str:
+    """sha256 over the files' names and contents, in order."""
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def load_files(
+    store: Store, files: Sequence[Path], progress: Progress | None = None, graph: str | None = None
+) -> int:
+    """Load files one by one into a graph (default graph); each file is all-or-nothing. Returns files loaded."""
+    for done, path in enumerate(files, start=1):
+        load_one(store, path, graph)
+        if progress is not None:
+            progress(path, done, len(files))
+    return len(files)
+
+
+def load_one(store: Store, path: Path, graph: str | None = None) -> None:
+    """Load one file; large files go through bulk_load_file when the store has it."""
+    bulk = getattr(store, "bulk_load_file", None)
+    if bulk is not None and path.stat().st_size > BULK_THRESHOLD:
+        try:
+            bulk(path, graph)
+            return
+        except QuerySyntaxError as exc:
+            problem = parse_problem(path, exc)
+            raise LoadError(problem.text(), problem) from exc
+    quads = parse_file(path)  # parse first: precise file:line:col, nothing reaches the store
+    store.load(ox.serialize([q.triple for q in quads], format=ox.RdfFormat.N_TRIPLES), "application/n-triples", graph)
+
+
+def stored_fingerprint(store: Store) -> str | None:
+    """The fingerprint recorded at the last ensure_loaded, if any."""
+    rows = store.select(f"SELECT ?f {{ GRAPH <{META_GRAPH}> {{ <{META_GRAPH}> <{FINGERPRINT}> ?f }} }}")
+    return rows[0]["f"].value if rows else None
+
+
+def reload_update(quads: Iterable[ox.Quad], stamp: str) -> str:
+    """One SPARQL Update that replaces the default graph and records the fingerprint (atomic)."""
+    body = "\n".join(f"{q.subject} {q.predicate} {q.object} ." for q in quads)
+    meta = f"<{META_GRAPH}> <{FINGERPRINT}> {ox.Literal(stamp)} ."
+    return f"CLEAR DEFAULT ;\nDROP SILENT GRAPH <{META_GRAPH}> ;\nINSERT DATA {{\n{body}\nGRAPH <{META_GRAPH}> {{ {meta} }}\n}}"
+
+
+def ensure_loaded(store: Store, settings: Settings, progress: Progress | None = None) -> bool:
+    """Reload the shipped evidence into the default graph when its files changed; True if it reloaded.
+
+    Everything is parsed first (a broken file changes nothing), then the default graph is
+    replaced and the new fingerprint recorded in one SPARQL Update, so readers see either the
+    old evidence or the new one. Named graphs (user data) are left alone.
+    """
+    files = evidence_files(settings)
+    stamp = fingerprint(files)
+    if stored_fingerprint(store) == stamp:
+        return False
+    quads: list[ox.Quad] = []
+    for done, path in enumerate(files, start=1):
+        quads += parse_file(path)
+        if progress is not None:
+            progress(path, done, len(files))
+    store.update(reload_update(quads, stamp))
+    flush = getattr(store, "flush", None)
+    if flush is not None:
+        flush()
+    return True
