@@ -1,0 +1,55 @@
+"""Every error the library raises for a caller to see; service/errors.py maps each to one HTTP status."""
+
+from __future__ import annotations
+
+from evidencekg.store import NotAcceptable, QuerySyntaxError, StoreError
+
+__all__ = [
+    "BadRequest",
+    "Forbidden",
+    "NotAcceptable",
+    "NotFound",
+    "QuerySyntaxError",
+    "QueryTimeout",
+    "ResultTooLarge",
+    "ShapeViolation",
+    "StoreError",
+    "Unauthorized",
+    "UnsupportedMediaType",
+]
+
+
+class BadRequest(StoreError):
+    """The request is malformed (a protocol rule was broken); the message says which."""
+
+
+class UnsupportedMediaType(BadRequest):
+    """The request body has a media type (or charset) this operation does not accept."""
+
+
+class Forbidden(BadRequest):
+    """The query or update reaches outside the store (SERVICE, LOAD) to a target not allowlisted."""
+
+
+class QueryTimeout(StoreError):
+    """The query ran longer than settings.query_timeout and was stopped (its worker killed)."""
+
+
+class ResultTooLarge(StoreError):
+    """The result has more rows or triples than settings.result_limit allows."""
+
+
+class Unauthorized(StoreError):
+    """A write was attempted without a valid bearer token (or writes are switched off)."""
+
+
+class ShapeViolation(StoreError):
+    """Incoming data does not conform to the SHACL shapes; `report` holds the validation text."""
+
+    def __init__(self, message: str, report: str = "") -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class NotFound(StoreError):
+    """The graph or resource asked for does not exist."""
