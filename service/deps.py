@@ -16,3 +16,10 @@ def get_store(request: Request) -> Store:
 def get_settings(request: Request) -> Settings:
     """The settings this app was built with."""
     return request.app.state.settings
+
+
+def notify_write(request: Request) -> None:
+    """Tell the app's query executor (when it has one) that the store changed."""
+    executor = getattr(request.app.state, "executor", None)
+    if executor is not None:
+        executor.notify_write()
