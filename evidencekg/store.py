@@ -140,7 +140,13 @@ class OxigraphStore:
 
     def _query(self, query: str, bindings: Bindings | None = None, **kwargs: object) -> object:
         try:
-            return self._store.query(query, substitutions=substitutions(bindings), **kwargs)
+            try:
+                return self._store.query(query, substitutions=substitutions(bindings), **kwargs)
+            except RuntimeError as exc:
+                if not bindings or "projection" not in str(exc):
+                    raise
+                # pyoxigraph substitutes only projected variables; bind the others by a trailing VALUES
+                return self._store.query(query + values_clause(bindings), **kwargs)
         except SyntaxError as exc:
             raise QuerySyntaxError(parse_error_message(exc)) from exc
         except (OSError, ValueError, RuntimeError) as exc:

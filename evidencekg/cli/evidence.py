@@ -1,9 +1,157 @@
-"""CLI commands: evidence (placeholder until filled)."""
+"""CLI commands over the evidence itself: validate, load and query."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from evidencekg.backends import open_store
+from evidencekg.loader import LoadError, ensure_loaded, evidence_files, load_files
+from evidencekg.queries import NamedQuery, get_query, parse_query, projected_variables, run_query
+from evidencekg.results import columns_of, display, to_records
+from evidencekg.settings import Settings, get_settings
+from evidencekg.store import OxigraphStore, Row, Store, StoreError
+from evidencekg.validate import default_validation_files, validate_files
+
+FORMATS = ("table", "csv", "json")
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print an error on stderr and return the Exit to raise."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def validate(
+    files: Annotated[list[Path] | None, typer.Argument(help="Turtle files (default: every file in data/)")] = None,
+) -> None:
+    """Check files against the ontology and SHACL shapes: exit 0 valid, 1 violations, 2 unparseable."""
+    settings = get_settings()
+    targets = list(files or default_validation_files(settings))
+    missing = [str(p) for p in targets if not p.is_file()]
+    if missing:
+        raise fail(f"no such file: {', '.join(missing)}", 2)
+    report = validate_files(targets, settings)
+    typer.echo(report.text())
+    raise typer.Exit(report.exit_code)
+
+
+def progress_bar(console: Console) -> Progress:
+    """The rich progress bar used while loading files."""
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console)
+
+
+def load(
+    files: Annotated[list[Path] | None, typer.Argument(help="RDF files (default: ontology/*.ttl + data/*.ttl)")] = None,
+    store: Annotated[Path | None, typer.Option("--store", help="On-disk store folder (default var/store)")] = None,
+    graph: Annotated[str | None, typer.Option("--graph", help="Named graph IRI (default: default graph)")] = None,
+) -> None:
+    """Load RDF into the on-disk store; with no files, (re)load the shipped evidence if it changed."""
+    settings = get_settings(**({"store_path": store} if store else {}))
+    target = OxigraphStore(settings.resolved_store_path)
+    console = Console(stderr=True)
+    with progress_bar(console) as bar:
+        task = bar.add_task("loading", total=len(files) if files else len(evidence_files(settings)))
+
+        def advance(path: Path, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description=path.name)
+
+        try:
+            if files:
+                load_files(target, files, advance, graph)
+                changed = True
+            else:
+                changed = ensure_loaded(target, settings, advance)
+        except (LoadError, StoreError, OSError) as exc:
+            raise fail(str(exc), 2) from exc
+    target.flush()
+    note = "" if changed else " (shipped evidence unchanged; nothing reloaded)"
+    typer.echo(f"{len(target)} quads in {settings.resolved_store_path}{note}")
+
+
+def pick_store(settings: Settings, store: Path | None, memory: bool, endpoint: str | None) -> Store:
+    """The store a query runs against: given path or endpoint, else a memory store with the shipped evidence."""
+    if endpoint:
+        return open_store(settings.model_copy(update={"endpoint": endpoint}))
+    if store is not None and not memory:
+        return OxigraphStore(store)
+    loaded = OxigraphStore()
+    ensure_loaded(loaded, settings)
+    return loaded
+
+
+def find_query(file_or_name: str, settings: Settings) -> NamedQuery:
+    """A query from a .rq file path or a catalogue name."""
+    path = Path(file_or_name)
+    if path.is_file():
+        return parse_query(path.stem, path.read_text(encoding="utf-8"), path)
+    return get_query(file_or_name, settings)
+
+
+def parse_params(pairs: list[str]) -> dict[str, str]:
+    """`name=value` pairs into a dict; a pair without '=' is an error naming it."""
+    params: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise fail(f"--param {pair!r}: expected name=value", 2)
+        params[name.strip()] = value
+    return params
+
+
+def render(rows: list[Row], columns: list[str], fmt: str, title: str) -> str | Table:
+    """Rows as a rich table, CSV text or JSON text."""
+    if fmt == "json":
+        return json.dumps(to_records(rows, columns), indent=2, ensure_ascii=False, default=str)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([[display(r.get(c)) for c in columns] for r in rows])
+        return out.getvalue()
+    table = Table(title=f"{title} ({len(rows)} rows)")
+    for name in columns:
+        table.add_column(name, overflow="fold")
+    for row in rows:
+        table.add_row(*[display(row.get(c)) for c in columns])
+    return table
+
+
+def query(
+    file_or_name: Annotated[str, typer.Argument(help="A .rq file or a catalogue name (see queries/)")],
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="name=value (repeatable)")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json")] = "table",
+    store: Annotated[Path | None, typer.Option("--store", help="Query an on-disk store")] = None,
+    memory: Annotated[bool, typer.Option("--memory", help="Query a fresh in-memory store with the shipped evidence")] = False,
+    endpoint: Annotated[str | None, typer.Option("--endpoint", help="Query a remote SPARQL endpoint")] = None,
+) -> None:
+    """Run a SELECT query (by name or file) with parameters; by default over the shipped evidence in memory."""
+    if fmt not in FORMATS:
+        raise fail(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}", 2)
+    settings = get_settings()
+    params = parse_params(param or [])
+    try:
+        named = find_query(file_or_name, settings)
+        rows = run_query(pick_store(settings, store, memory, endpoint), named, params)
+    except (LoadError, StoreError, OSError) as exc:
+        raise fail(str(exc), 1) from exc
+    result = render(rows, columns_of(rows, projected_variables(named)), fmt, named.title)
+    if isinstance(result, Table):
+        Console(width=200).print(result)
+    else:
+        typer.echo(result, nl=False if result.endswith("\n") else True)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the root app."""
+    """Add validate, load and query to the root app."""
+    app.command("validate")(validate)
+    app.command("load")(load)
+    app.command("query")(query)

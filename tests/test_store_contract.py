@@ -1,0 +1,156 @@
+"""One behaviour suite run against every Store backend: memory, disk, and a real `oxigraph serve`."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from evidencekg.remote import RemoteStore
+from evidencekg.store import OxigraphStore, QuerySyntaxError, Store
+
+EX = "http://example.org/"
+GRAPH = "http://example.org/graph/g1"
+TURTLE = f"""
+@prefix ex: <{EX}> .
+ex:a ex:name "Alice" ; ex:age 42 ; ex:knows ex:b .
+ex:b ex:name "Bob"@en ; ex:age 7 .
+""".encode()
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def oxigraph_program() -> str:
+    """The `oxigraph` server program installed with the venv (or on PATH)."""
+    beside = Path(sys.executable).parent / "oxigraph"
+    found = str(beside) if beside.exists() else shutil.which("oxigraph")
+    if not found:
+        pytest.skip("the oxigraph server program is not installed")
+    return found
+
+
+@pytest.fixture(scope="module")
+def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `oxigraph serve` on a free loopback port; yields its base URL and kills it afterwards."""
+    port = free_port()
+    folder = tmp_path_factory.mktemp("oxigraph-server")
+    process = subprocess.Popen(
+        [oxigraph_program(), "serve", "--location", str(folder), "--bind", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(f"oxigraph serve did not start: {process.stderr.read().decode() if process.stderr else ''}")
+            time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    process.kill()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(params=["memory", "disk", "remote"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    """An empty store of each backend."""
+    if request.param == "memory":
+        return OxigraphStore()
+    if request.param == "disk":
+        return OxigraphStore(tmp_path / "store")
+    base = request.getfixturevalue("oxigraph_server")
+    remote = RemoteStore(f"{base}/query", f"{base}/update", f"{base}/store")
+    remote.clear()
+    return remote
+
+
+def test_is_a_store(store: Store) -> None:
+    assert isinstance(store, Store)
+
+
+def test_load_then_len_and_select_with_bindings(store: Store) -> None:
+    assert len(store) == 0
+    store.load(TURTLE, "text/turtle")
+    assert len(store) == 5
+    rows = store.select(
+        f"SELECT ?name ?age {{ ?p <{EX}name> ?name ; <{EX}age> ?age }}", {"p": ox.NamedNode(f"{EX}b")}
+    )
+    assert [(r["name"], int(r["age"].value)) for r in rows] == [(ox.Literal("Bob", language="en"), 7)]
+    everyone = store.select(f"SELECT ?p {{ ?p <{EX}age> ?age }} ORDER BY ?p")
+    assert [r["p"].value for r in everyone] == [f"{EX}a", f"{EX}b"]
+
+
+def test_unbound_variables_are_absent(store: Store) -> None:
+    store.load(TURTLE, "text/turtle")
+    rows = store.select(f"SELECT ?p ?friend {{ ?p <{EX}age> ?a OPTIONAL {{ ?p <{EX}knows> ?friend }} }} ORDER BY ?p")
+    assert "friend" in rows[0] and "friend" not in rows[1]
+
+
+def test_ask_and_ask_with_bindings(store: Store) -> None:
+    store.load(TURTLE, "text/turtle")
+    assert store.ask(f"ASK {{ <{EX}a> <{EX}knows> <{EX}b> }}") is True
+    assert store.ask(f"ASK {{ ?x <{EX}knows> <{EX}a> }}") is False
+    assert store.ask(f"ASK {{ ?x <{EX}age> ?age }}", {"x": ox.NamedNode(f"{EX}b")}) is True
+    assert store.ask(f"ASK {{ ?x <{EX}age> ?age }}", {"x": ox.NamedNode(f"{EX}nobody")}) is False
+
+
+def test_construct(store: Store) -> None:
+    store.load(TURTLE, "text/turtle")
+    triples = store.construct(f"CONSTRUCT {{ ?b <{EX}knownBy> ?a }} WHERE {{ ?a <{EX}knows> ?b }}")
+    assert triples == [ox.Triple(ox.NamedNode(f"{EX}b"), ox.NamedNode(f"{EX}knownBy"), ox.NamedNode(f"{EX}a"))]
+
+
+def test_update_and_named_graphs(store: Store) -> None:
+    assert store.graph_exists(None) is True
+    assert store.graph_exists(GRAPH) is False
+    store.update(f"INSERT DATA {{ GRAPH <{GRAPH}> {{ <{EX}c> <{EX}age> 3 }} }}")
+    assert store.graph_exists(GRAPH) is True
+    assert len(store) == 1
+    assert store.select(f"SELECT ?s {{ ?s ?p ?o }}") == []  # the default graph is not the union
+    store.update(f"DELETE WHERE {{ GRAPH <{GRAPH}> {{ ?s ?p ?o }} }}")
+    assert len(store) == 0
+
+
+def test_load_into_named_graph_and_dump(store: Store) -> None:
+    store.load(TURTLE, "text/turtle", GRAPH)
+    assert store.graph_exists(GRAPH)
+    assert store.select("SELECT ?s { ?s ?p ?o }") == []
+    turtle = store.dump("text/turtle", GRAPH)
+    assert set(ox.parse(turtle, format=ox.RdfFormat.TURTLE)) == set(ox.parse(TURTLE, format=ox.RdfFormat.TURTLE))
+    quads = list(ox.parse(store.dump("application/n-quads"), format=ox.RdfFormat.N_QUADS))
+    assert len(quads) == 5 and {q.graph_name for q in quads} == {ox.NamedNode(GRAPH)}
+
+
+def test_dump_default_graph_round_trips(store: Store) -> None:
+    store.load(TURTLE, "text/turtle")
+    copy = OxigraphStore()
+    copy.load(store.dump("application/n-triples"), "application/n-triples")
+    assert len(copy) == 5
+
+
+def test_query_syntax_error(store: Store) -> None:
+    with pytest.raises(QuerySyntaxError):
+        store.select("SELECT ?s WHERE { ?s ?p }")
+    with pytest.raises(QuerySyntaxError):
+        store.update("INSERT DATA { <a> }")
+
+
+def test_bad_rdf_loads_nothing(store: Store) -> None:
+    with pytest.raises(QuerySyntaxError):
+        store.load(TURTLE + b"\n<http://x/a> <http://x/b> .\n", "text/turtle")
+    assert len(store) == 0
