@@ -122,6 +122,29 @@ def substitutions(bindings: Bindings | None) -> dict[ox.Variable, Term] | None:
     return {ox.Variable(name.lstrip("?$")): term for name, term in bindings.items()}
 
 
+def dataset_options(default_graphs: Sequence[str] = (), named_graphs: Sequence[str] = ()) -> dict[str, object]:
+    """pyoxigraph query() keywords for a protocol dataset (default-graph-uri / named-graph-uri).
+
+    As the SPARQL Protocol says, a dataset given by the request replaces FROM / FROM NAMED, and
+    when only one of the two lists is given the other part of the dataset is empty.
+    """
+    if not default_graphs and not named_graphs:
+        return {}
+    return {
+        "default_graph": [ox.NamedNode(g) for g in default_graphs],
+        "named_graphs": [ox.NamedNode(g) for g in named_graphs],
+    }
+
+
+def result_kind(result: object) -> QueryKind:
+    """The family of a pyoxigraph query result."""
+    if isinstance(result, ox.QueryTriples):
+        return QueryKind.GRAPH
+    if isinstance(result, ox.QueryBoolean):
+        return QueryKind.BOOLEAN
+    return QueryKind.SOLUTIONS
+
+
 class OxigraphStore:
     """The embedded Oxigraph store: on disk when given a path, in memory otherwise."""
 
@@ -185,20 +208,8 @@ class OxigraphStore:
         bindings: Bindings | None = None,
     ) -> tuple[str, bytes]:
         """Run, negotiate and serialize in one call (pyoxigraph results are thread-bound)."""
-        kwargs: dict[str, object] = {}
-        if default_graphs:
-            kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
-        if named_graphs:
-            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
-            if not default_graphs:  # named-graph-uri alone: empty default graph (protocol)
-                kwargs["default_graph"] = []
-        result = self._query(query, bindings, **kwargs)
-        if isinstance(result, ox.QueryTriples):
-            kind = QueryKind.GRAPH
-        elif isinstance(result, ox.QueryBoolean):
-            kind = QueryKind.BOOLEAN
-        else:
-            kind = QueryKind.SOLUTIONS
+        result = self._query(query, bindings, **dataset_options(default_graphs, named_graphs))
+        kind = result_kind(result)
         media_type = choose(kind)
         if media_type is None:
             raise NotAcceptable(f"no acceptable format for a {kind.value} result")
