@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from evidencekg.errors import Forbidden
+from evidencekg.settings import Settings
 from evidencekg.sparql_text import IRI, PNAME, VAR, WORD, Prologue, Token, tokenize, unescape_codepoints
 
 ALLOW_ALL = "*"
@@ -65,6 +66,16 @@ def check(text: str, allowlist: Sequence[str], base_iri: str | None = None) -> N
         for target in targets(variant, base_iri):
             if not allowed(target, allowlist):
                 raise Forbidden(_refusal(target, allowlist))
+
+
+def check_query(text: str, settings: Settings, base_iri: str | None = None) -> None:
+    """check() against settings.service_allowlist, for a query."""
+    check(text, settings.service_allowlist, base_iri)
+
+
+def check_update(text: str, settings: Settings, base_iri: str | None = None) -> None:
+    """check() against settings.service_allowlist, for an update (LOAD and SERVICE)."""
+    check(text, settings.service_allowlist, base_iri)
 
 
 def _refusal(target: Target, allowlist: Sequence[str]) -> str:

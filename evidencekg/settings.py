@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     token: str | None = Field(default=None, description="Bearer token that enables writes")
     query_timeout: float = Field(default=30.0, description="Seconds before a query is stopped")
     result_limit: int = Field(default=100_000, description="Largest result (rows/triples)")
+    query_workers: int = Field(default=2, ge=1, description="Worker processes that run queries (killable)")
     service_allowlist: list[str] = Field(
         default_factory=list, description="URL prefixes SERVICE and LOAD may reach"
     )

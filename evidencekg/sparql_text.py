@@ -159,10 +159,3 @@ def block_end(tokens: list[Token], open_index: int) -> int:
                 return index
     return len(tokens)
 
-
-def has_relative_iri(text: str) -> bool:
-    """Whether the text uses an IRI that needs a base to resolve (and declares no BASE of its own)."""
-    tokens = list(tokenize(text))
-    if any(t.kind == WORD and t.text == "BASE" for t in tokens):
-        return False
-    return any(t.kind == IRI and not _ABSOLUTE.match(t.text) for t in tokens)

@@ -1,4 +1,4 @@
-"""Prepare a SPARQL Update received by the protocol: allowlist check, protocol dataset (using-graph-uri), base IRI."""
+"""Prepare a SPARQL Update received by the protocol: allowlist check and protocol dataset (using-graph-uri)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from evidencekg import guard
 from evidencekg.errors import BadRequest
-from evidencekg.sparql_text import PUNCT, WORD, Token, block_end, has_relative_iri, tokenize, top_level_words
+from evidencekg.sparql_text import PUNCT, WORD, Token, block_end, tokenize, top_level_words
 
 
 def prepare_update(
@@ -16,12 +16,10 @@ def prepare_update(
     using_named_graphs: Sequence[str] = (),
     base_iri: str | None = None,
 ) -> str:
-    """The update text to execute, or BadRequest/Forbidden saying what is wrong with it."""
+    """The update text to execute (run it with base_iri), or BadRequest/Forbidden saying what is wrong."""
     guard.check(text, allowlist, base_iri)
     if using_graphs or using_named_graphs:
         text = with_using(text, using_graphs, using_named_graphs)
-    if base_iri and has_relative_iri(text):
-        text = f"BASE <{base_iri}> {text}"
     return text
 
 
