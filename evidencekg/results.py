@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
+from evidencekg.namespaces import PREFIXES
 from evidencekg.store import Row, Term
 
 if TYPE_CHECKING:
@@ -80,12 +81,26 @@ def to_dataframe(rows: Sequence[Row], columns: Sequence[str] = ()) -> pd.DataFra
     return pd.DataFrame.from_records(to_records(rows, columns), columns=columns_of(rows, columns))
 
 
-def display(term: Term | None) -> str:
-    """A short human form of a term for tables: IRIs as-is, literals by their lexical value."""
+def compact(iri: str) -> str:
+    """An IRI as a prefixed name when a known prefix fits (anything else unchanged).
+
+    >>> compact("https://w3id.org/evidencekg/id/construct/attachment-anxiety")
+    'id:construct/attachment-anxiety'
+    """
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(ns) and len(iri) > len(ns):
+            return f"{prefix}:{iri[len(ns):]}"
+    return iri
+
+
+def display(term: Term | None, short: bool = False) -> str:
+    """A human form of a term for tables: IRIs (prefixed when `short`), literals by their lexical value."""
     if term is None:
         return ""
     if isinstance(term, ox.Literal):
         return term.value
     if isinstance(term, ox.BlankNode):
         return f"_:{term.value}"
-    return term.value if isinstance(term, ox.NamedNode) else str(term)
+    if isinstance(term, ox.NamedNode):
+        return compact(term.value) if short else term.value
+    return str(term)

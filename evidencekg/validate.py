@@ -14,9 +14,10 @@ from pyshacl import validate as shacl_validate
 from rdflib.namespace import RDF, SH
 
 from evidencekg.loader import LoadError, ParseProblem, parse_file
-from evidencekg.namespaces import PREFIXES
+from evidencekg.results import compact
 from evidencekg.settings import Settings, get_settings
 
+RDF_TYPE = ox.NamedNode(str(RDF.type))
 SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 
 # A check over the combined graph returning objects with .severity, .focus_node and .message.
@@ -41,7 +42,7 @@ class ShapeProblem:
         details = []
         if self.path:
             details.append(f"path {compact(self.path)}")
-        if self.value is not None:
+        if self.value is not None and self.value != self.focus_node:
             details.append(f"value {compact(self.value)}")
         if details:
             lines.append("  " + ", ".join(details))
@@ -92,14 +93,6 @@ class ValidationReport:
         return "\n".join(out)
 
 
-def compact(iri: str) -> str:
-    """An IRI as a prefixed name when a known prefix fits (literals and others unchanged)."""
-    for prefix, ns in PREFIXES.items():
-        if iri.startswith(ns) and len(iri) > len(ns):
-            return f"{prefix}:{iri[len(ns):]}"
-    return iri
-
-
 def shapes_files(settings: Settings) -> list[Path]:
     """The SHACL shapes files (ontology/*shapes*.ttl)."""
     return sorted(settings.ontology_dir.glob("*shapes*.ttl"))
@@ -128,18 +121,47 @@ def add_quads(graph: rdflib.Graph, quads: Iterable[ox.Quad]) -> None:
         graph.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))  # type: ignore[arg-type]
 
 
+def from_rdflib(term: rdflib.term.Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """The pyoxigraph term for an rdflib term."""
+    if isinstance(term, rdflib.URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, rdflib.BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, rdflib.Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)) if term.datatype else None)
+    raise TypeError(f"cannot convert {term!r} to an RDF term")
+
+
+def quads_of(graph: rdflib.Graph) -> list[ox.Quad]:
+    """The triples of an rdflib graph as pyoxigraph quads in the default graph."""
+    return [ox.Quad(from_rdflib(s), from_rdflib(p), from_rdflib(o)) for s, p, o in graph]  # type: ignore[arg-type]
+
+
 @lru_cache(maxsize=8)
-def _graph_of(files: tuple[tuple[Path, float], ...]) -> rdflib.Graph:
-    """Parse files (keyed by path and mtime) into one graph; callers must not modify it."""
+def _quads_of(files: tuple[tuple[Path, float], ...]) -> tuple[ox.Quad, ...]:
+    """Parse files (keyed by path and mtime) once."""
+    return tuple(q for path, _mtime in files for q in parse_file(path))
+
+
+def cached_quads(files: Sequence[Path]) -> tuple[ox.Quad, ...]:
+    """The quads of some files, parsed once per process while their mtimes stay the same."""
+    return _quads_of(tuple((p, p.stat().st_mtime) for p in files))
+
+
+@lru_cache(maxsize=4)
+def _shapes_graph(files: tuple[tuple[Path, float], ...]) -> rdflib.Graph:
+    """The shapes as an rdflib graph, built once per set of file mtimes (pyshacl only reads it)."""
     graph = rdflib.Graph()
-    for path, _mtime in files:
-        add_quads(graph, parse_file(path))
+    add_quads(graph, _quads_of(files))
     return graph
 
 
-def cached_graph(files: Sequence[Path]) -> rdflib.Graph:
-    """The merged graph of some files, parsed once per process while their mtimes stay the same."""
-    return _graph_of(tuple((p, p.stat().st_mtime) for p in files))
+def shapes_graph(settings: Settings) -> rdflib.Graph | None:
+    """The merged SHACL shapes of ontology/*shapes*.ttl (None when there are none)."""
+    files = shapes_files(settings)
+    return _shapes_graph(tuple((p, p.stat().st_mtime) for p in files)) if files else None
 
 
 def extra_checks() -> list[Check]:
@@ -201,57 +223,80 @@ def validate_graph(
     messages. The report has `.conforms` (no Violation), `.problems` and `.text()`;
     findings of `extra_checks()` (the consistency checker) are added as Warnings.
     """
+    return validate_quads(quads_of(data), extra_ontology=extra_ontology, settings=settings, sources=sources)
+
+
+def validate_quads(
+    quads: Iterable[ox.Quad],
+    *,
+    extra_ontology: bool = True,
+    settings: Settings | None = None,
+    sources: dict[rdflib.term.Node, Path] | None = None,
+) -> ValidationReport:
+    """Validate triples given as pyoxigraph quads (graph names ignored); see validate_graph."""
     settings = settings or get_settings()
     locate = _locator(sources or {})
-    combined = rdflib.Graph()
-    combined += data
+    combined = ox.Store()  # pyshacl runs its SPARQL constraints far faster on Oxigraph than on rdflib
+    combined.extend(ox.Quad(q.subject, q.predicate, q.object) for q in quads)
     if extra_ontology:
-        combined += cached_graph(ontology_files(settings))
-    shapes = shapes_files(settings)
+        combined.extend(cached_quads(ontology_files(settings)))
+    shapes = shapes_graph(settings)
     problems: list[ParseProblem | ShapeProblem] = []
-    if shapes:
+    if shapes is not None:
         _conforms, results, _text = shacl_validate(
-            combined, shacl_graph=cached_graph(shapes), inference="none", allow_warnings=True, advanced=True
+            combined, shacl_graph=shapes, inference="none", allow_warnings=True, advanced=True
         )
         problems += shape_problems(results, locate)
-    for check in extra_checks():
-        for finding in check(combined):
-            focus = str(getattr(finding, "focus_node", ""))
-            message = str(getattr(finding, "message", finding))
-            original = str(getattr(finding, "severity", "Warning"))
-            if original.lower() not in ("warning", "sh:warning", str(SH.Warning).lower()):
-                message = f"[{original}] {message}"
-            problems.append(ShapeProblem("Warning", focus, None, None, message, locate(focus)))
+    checks = extra_checks()
+    if checks:
+        graph = rdflib.Graph()
+        add_quads(graph, combined)
+        for check in checks:
+            problems += [check_problem(finding, locate) for finding in check(graph)]
     return ValidationReport(problems)
 
 
-def parse_files(files: Sequence[Path]) -> tuple[rdflib.Graph, dict[rdflib.term.Node, Path], list[ParseProblem]]:
-    """Parse every file (all of them, even after a failure) into one graph; map each node to its file."""
-    graph = rdflib.Graph()
+def check_problem(finding: object, locate: Callable[[str], Path | None]) -> ShapeProblem:
+    """An extra-check finding as a Warning (its own severity kept in the message when different)."""
+    focus = str(getattr(finding, "focus_node", ""))
+    message = str(getattr(finding, "message", finding))
+    original = str(getattr(finding, "severity", "Warning"))
+    if original.lower().rsplit("#", 1)[-1] not in ("warning", "sh:warning"):
+        message = f"[{original}] {message}"
+    return ShapeProblem("Warning", focus, None, None, message, locate(focus))
+
+
+def parse_files(files: Sequence[Path]) -> tuple[list[ox.Quad], dict[rdflib.term.Node, Path], list[ParseProblem]]:
+    """Parse every file (all of them, even after a failure); map each node to the file describing it."""
+    quads: list[ox.Quad] = []
     sources: dict[rdflib.term.Node, Path] = {}
     objects: dict[rdflib.term.Node, Path] = {}
+    typed: dict[rdflib.term.Node, Path] = {}  # the file that says what a node is wins
     problems: list[ParseProblem] = []
     for path in files:
         try:
-            quads = parse_file(path)
+            parsed = parse_file(path)
         except LoadError as exc:
             problems.append(exc.problem or ParseProblem(path, 0, 0, str(exc)))
             continue
-        add_quads(graph, quads)
-        for q in quads:
-            sources.setdefault(to_rdflib(q.subject), path)
+        quads += parsed
+        for q in parsed:
+            subject = to_rdflib(q.subject)
+            if q.predicate == RDF_TYPE:
+                typed.setdefault(subject, path)
+            sources.setdefault(subject, path)
             objects.setdefault(to_rdflib(q.object), path)
-    return graph, {**objects, **sources}, problems
+    return quads, {**objects, **sources, **typed}, problems
 
 
 def validate_files(files: Sequence[Path], settings: Settings | None = None) -> ValidationReport:
     """Validate files together as one graph (+ ontology + shapes); parse problems stop before SHACL."""
     settings = settings or get_settings()
-    graph, sources, problems = parse_files(files)
+    quads, sources, problems = parse_files(files)
     if problems:
         return ValidationReport(list(problems))
     try:
-        return validate_graph(graph, settings=settings, sources=sources)
+        return validate_quads(quads, settings=settings, sources=sources)
     except LoadError as exc:  # the ontology or shapes themselves are broken
         return ValidationReport([exc.problem or ParseProblem(Path("ontology"), 0, 0, str(exc))])
 

@@ -121,7 +121,7 @@ def render(rows: list[Row], columns: list[str], fmt: str, title: str) -> str | T
     for name in columns:
         table.add_column(name, overflow="fold")
     for row in rows:
-        table.add_row(*[display(row.get(c)) for c in columns])
+        table.add_row(*[display(row.get(c), short=True) for c in columns])
     return table
 
 
