@@ -6,7 +6,8 @@ from fastapi import FastAPI
 
 from evidencekg.settings import Settings, get_settings
 from evidencekg.store import Store
-from service.routers import graph_store, home, linked_data, meta, network, sparql
+from service import assets
+from service.routers import catalogue, graph_store, home, linked_data, meta, network, sparql
 
 
 def create_app(store: Store | None = None, settings: Settings | None = None) -> FastAPI:
@@ -20,9 +21,11 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
         title="evidencekg",
         description="SPARQL 1.1 endpoint, linked data and REST API for psychotherapy research evidence.",
         version="0.1.0",
+        docs_url=None,  # served offline by service.assets (FastAPI's default loads a CDN)
+        redoc_url=None,
     )
     app.state.store = store
     app.state.settings = settings
-    for module in (sparql, graph_store, linked_data, network, meta, home):
+    for module in (sparql, graph_store, linked_data, catalogue, network, meta, home, assets):
         app.include_router(module.router)
     return app

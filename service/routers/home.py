@@ -1,7 +1,31 @@
-"""Routes: home (placeholder until filled)."""
+"""Routes: the home page — what the store holds and a SPARQL editor with the query catalogue."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
+from fastapi.responses import HTMLResponse
 
-router = APIRouter()
+from evidencekg import stats_summary
+from evidencekg.settings import Settings
+from evidencekg.store import Store
+from service.deps import get_settings, get_store
+from service.routers.catalogue import catalogue_items
+from service.templating import page
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(store: Store = Depends(get_store), settings: Settings = Depends(get_settings)) -> HTMLResponse:
+    """Counts, constructs, sources and publications, and the SPARQL editor."""
+    queries, error = catalogue_items(settings)
+    return page(
+        "home.html",
+        title="Home",
+        counts=stats_summary.counts(store),
+        constructs=stats_summary.constructs(store),
+        sources=stats_summary.sources(store),
+        publications=stats_summary.publications(store),
+        queries=queries,
+        catalogue_error=error,
+    )

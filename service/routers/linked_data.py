@@ -1,7 +1,92 @@
-"""Routes: linked_data (placeholder until filled)."""
+"""Routes: linked data — /id/... with content negotiation, /.well-known/void, and full dumps."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime, timezone
 
-router = APIRouter()
+import pyoxigraph as ox
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+
+from evidencekg import describe, stats_summary
+from evidencekg.namespaces import ID
+from evidencekg.settings import Settings
+from evidencekg.store import Store
+from service.deps import get_settings, get_store
+from service.rdf_responses import HTML, JSON_LD, N_QUADS, N_TRIPLES, RDF_XML, TURTLE, negotiate, rdf_response
+from service.templating import page, void_turtle
+
+router = APIRouter(tags=["linked data"])
+
+RESOURCE_FORMATS = [HTML, TURTLE, JSON_LD, N_TRIPLES, RDF_XML]
+VOID_FORMATS = [TURTLE, JSON_LD, N_TRIPLES, RDF_XML]
+FORMAT_QUERY = Query(None, alias="format", description="Override content negotiation: html, ttl, jsonld, nt or rdf")
+
+
+def service_url(request: Request) -> str:
+    """The service's own base URL as the client reached it (checked to be a valid IRI)."""
+    base = f"{request.url.scheme}://{request.url.netloc}{request.scope.get('root_path', '')}"
+    try:
+        ox.NamedNode(base)
+    except ValueError as exc:
+        raise HTTPException(400, f"the Host header gives no valid base URL: {base!r}") from exc
+    return base
+
+
+@router.get("/id/{path:path}", summary="Dereference an instance IRI (HTML, Turtle, JSON-LD, N-Triples, RDF/XML)")
+def resource(
+    path: str,
+    request: Request,
+    format: str | None = FORMAT_QUERY,  # noqa: A002 - the parameter's public name
+    store: Store = Depends(get_store),
+    settings: Settings = Depends(get_settings),
+) -> Response:
+    """Describe https://w3id.org/evidencekg/id/{path} in the format the client asks for."""
+    iri = describe.iri_for_path(path)
+    media_type = negotiate(request.headers.get("accept"), format, RESOURCE_FORMATS)
+    if media_type == HTML:
+        view = describe.describe(store, iri)
+        if view is None:
+            return page("not_found.html", status_code=404, iri=iri, title="Not found")
+        alternates = {"Turtle": "ttl", "JSON-LD": "jsonld", "N-Triples": "nt", "RDF/XML": "rdf"}
+        return page("resource.html", view=view, title=view.link.label, alternates=alternates)
+    triples = describe.resource_triples(store, iri)
+    if not triples:
+        return Response(f"nothing is known about <{iri}>\n", status_code=404, media_type="text/plain")
+    context = describe.jsonld_context(settings.ontology_dir)
+    return rdf_response(describe.serialize_triples(triples, media_type, context), media_type)
+
+
+@router.get("/.well-known/void", summary="VoID and DCAT description of the dataset (Turtle by default)")
+def void(
+    request: Request,
+    format: str | None = FORMAT_QUERY,  # noqa: A002
+    store: Store = Depends(get_store),
+    settings: Settings = Depends(get_settings),
+) -> Response:
+    """The dataset's VoID + DCAT description with the store's current counts."""
+    media_type = negotiate(request.headers.get("accept"), format, VOID_FORMATS)
+    turtle = void_turtle(
+        stats_summary.counts(store),
+        service=service_url(request),
+        dataset=settings.base_url.rstrip("/") + "/dataset",
+        uri_space=str(ID),
+        modified=datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+    )
+    if media_type == TURTLE:
+        return rdf_response(turtle.encode(), TURTLE)
+    triples = [q.triple for q in ox.parse(turtle.encode(), format=ox.RdfFormat.TURTLE)]
+    body = describe.serialize_triples(triples, media_type, describe.jsonld_context(settings.ontology_dir))
+    return rdf_response(body, media_type)
+
+
+@router.get("/dump.ttl", summary="The whole default graph as Turtle")
+def dump_turtle(store: Store = Depends(get_store)) -> Response:
+    """Every triple of the default graph."""
+    return rdf_response(store.dump(TURTLE), TURTLE)
+
+
+@router.get("/dump.nq", summary="Every graph as N-Quads")
+def dump_nquads(store: Store = Depends(get_store)) -> Response:
+    """Every quad of the dataset (default graph and named graphs)."""
+    return rdf_response(store.dump(N_QUADS), N_QUADS)
+

@@ -1,0 +1,114 @@
+"""Routes: the named-query catalogue — /queries lists it, /queries/{name} runs one with parameters."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from evidencekg.describe import term_value
+from evidencekg.queries import CatalogueError, NamedQuery, bindings_for, get_query, list_queries, projected_variables
+from evidencekg.settings import Settings
+from evidencekg.store import GRAPH_FORMATS, RESULT_FORMATS, QueryKind, Store
+from service.deps import get_settings, get_store
+from service.rdf_responses import HTML, choose
+from service.templating import page
+
+router = APIRouter(tags=["query catalogue"])
+
+JSON = "application/json"
+# ?format= short names for a catalogue run.
+RUN_FORMATS = {
+    "json": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml",
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+    "ttl": "text/turtle",
+    "nt": "application/n-triples",
+    "jsonld": "application/ld+json",
+    "rdf": "application/rdf+xml",
+    "html": HTML,
+}
+
+
+def query_summary(query: NamedQuery, with_text: bool = False) -> dict[str, object]:
+    """A catalogue entry as plain data: name, title, description, parameters (and the SPARQL text)."""
+    entry: dict[str, object] = {
+        "name": query.name,
+        "title": query.title,
+        "description": query.description,
+        "params": [
+            {"name": p.name, "type": p.type, "description": p.description, "default": p.default} for p in query.params
+        ],
+        "url": f"/queries/{query.name}",
+    }
+    if with_text:
+        entry["text"] = query.text
+    return entry
+
+
+def catalogue_items(settings: Settings, with_text: bool = True) -> tuple[list[dict[str, object]], str | None]:
+    """Every catalogue entry as plain data, and the error message when the catalogue cannot be read."""
+    try:
+        return [query_summary(q, with_text) for q in list_queries(settings)], None
+    except (CatalogueError, OSError) as exc:
+        return [], str(exc)
+
+
+@router.get("/queries", summary="The named-query catalogue (JSON; HTML for browsers)")
+def catalogue(request: Request, settings: Settings = Depends(get_settings)) -> Response:
+    """List the catalogue: title, description and parameters of each query."""
+    items, error = catalogue_items(settings, with_text=True)
+    if error is not None:
+        raise HTTPException(500, f"the query catalogue in {settings.queries_dir} cannot be read: {error}")
+    if choose(request.headers.get("accept"), [JSON, HTML]) == HTML:
+        return page("queries.html", title="Query catalogue", queries=items)
+    return JSONResponse(items)
+
+
+def _chooser(accept: str | None, forced: str | None) -> tuple[object, list[str]]:
+    """A FormatChooser for the store: the client's preferred media type per result family."""
+    offered = {QueryKind.SOLUTIONS: list(RESULT_FORMATS), QueryKind.BOOLEAN: list(RESULT_FORMATS),
+               QueryKind.GRAPH: list(GRAPH_FORMATS)}
+
+    def pick(kind: QueryKind) -> str | None:
+        if forced is not None:
+            return forced if forced in offered[kind] else None
+        return choose(accept, offered[kind])
+
+    return pick, [m for ms in offered.values() for m in ms]
+
+
+@router.get("/queries/{name}", summary="Run one catalogue query; its parameters are query-string parameters")
+def run(
+    name: str,
+    request: Request,
+    format: str | None = Query(None, description="json, xml, csv, tsv, ttl, nt, jsonld, rdf or html"),  # noqa: A002
+    store: Store = Depends(get_store),
+    settings: Settings = Depends(get_settings),
+) -> Response:
+    """Run queries/{name}.rq with parameters passed as bindings, answering in the negotiated format."""
+    try:
+        query = get_query(name, settings)
+    except CatalogueError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    params = {k: v for k, v in request.query_params.items() if k != "format"}
+    try:
+        bindings = bindings_for(store, query, params)
+    except CatalogueError as exc:
+        raise HTTPException(400, str(exc)) from exc
+    forced = None
+    if format is not None:
+        forced = RUN_FORMATS.get(format.lower())
+        if forced is None:
+            raise HTTPException(400, f"unknown format {format!r}; use one of: {', '.join(RUN_FORMATS)}")
+    accept = request.headers.get("accept")
+    if forced == HTML or (forced is None and choose(accept, [*RESULT_FORMATS, HTML]) == HTML):
+        rows = store.select(query.text, bindings or None)
+        columns = projected_variables(query) or sorted({k for row in rows for k in row})
+        table = [[term_value(row[c], {}) if c in row else None for c in columns] for row in rows]
+        return page("query_result.html", title=query.title, query=query_summary(query, True),
+                    params=params, columns=columns, rows=table)
+    pick, offered = _chooser(accept, forced)
+    media_type, body = store.query_serialized(query.text, pick, bindings=bindings or None)  # type: ignore[arg-type]
+    return Response(body, media_type=media_type, headers={"Vary": "Accept"})
+

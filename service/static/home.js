@@ -1,0 +1,40 @@
+// The home page's SPARQL editor: YASGUI from node_modules, kept offline, with the query catalogue as a picker.
+(function () {
+  "use strict";
+  // Property/class autocompletion would call an internet service: keep only the local completers.
+  Yasgui.Yasqe.defaults.autocompleters = ["variables", "prefixes"];
+  var endpoint = window.location.origin + "/sparql"; // absolute: a relative URL breaks GET mode
+  document.getElementById("endpoint-url").textContent = endpoint;
+  var catalogue = JSON.parse(document.getElementById("catalogue").textContent);
+  var yasgui = new Yasgui(document.getElementById("yasgui"), {
+    requestConfig: { endpoint: endpoint, method: "POST" },
+    endpointCatalogueOptions: { getData: function () { return [{ endpoint: endpoint }]; } },
+    copyEndpointOnNewTab: true,
+    persistenceId: null,
+  });
+  window.yasgui = yasgui;
+
+  function chosen() {
+    var name = document.getElementById("query-picker").value;
+    return catalogue.filter(function (q) { return q.name === name; })[0];
+  }
+
+  function describe(query) {
+    var text = query ? query.description : "";
+    if (query && query.params.length) {
+      text += " Parameters: " + query.params.map(function (p) { return p.name + " (" + p.description + ")"; }).join("; ") +
+        ". Bind them by editing the query, or run it at /queries/" + query.name + "?" +
+        query.params.map(function (p) { return p.name + "=…"; }).join("&") + ".";
+    }
+    document.getElementById("query-description").textContent = text;
+  }
+
+  document.getElementById("query-picker").addEventListener("change", function () {
+    var query = chosen();
+    describe(query);
+    if (query) { yasgui.getTab().getYasqe().setValue(query.text); }
+  });
+  document.getElementById("run-query").addEventListener("click", function () {
+    yasgui.getTab().getYasqe().query();
+  });
+})();
