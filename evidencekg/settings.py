@@ -35,16 +35,14 @@ class Settings(BaseSettings):
         default_factory=list, description="URL prefixes SERVICE and LOAD may reach"
     )
     cors_origins: list[str] = Field(default_factory=list)
+    node_modules: Path = Field(
+        default=PROJECT_ROOT / "node_modules", description="Where `npm ci` installed the browser libraries"
+    )
 
     @property
     def resolved_store_path(self) -> Path:
         """The on-disk store location (var/store unless set)."""
         return self.store_path or (self.var_dir / "store")
-
-    @property
-    def node_modules(self) -> Path:
-        """Where npm installed the browser libraries."""
-        return PROJECT_ROOT / "node_modules"
 
 
 def get_settings(**overrides: object) -> Settings:
