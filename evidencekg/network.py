@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from typing import Any
 
 import networkx as nx
-import pyoxigraph as ox
-
+from evidencekg.forest import number
 from evidencekg.namespaces import HEDGES_G, ID, PEARSON_R
+from evidencekg.results import to_python
 from evidencekg.store import Store
 
 # Node kinds and edge kinds (the `kind` attribute of every node and edge).
@@ -38,28 +39,9 @@ def query_text(name: str) -> str:
     return resources.files("evidencekg").joinpath("sparql", f"{name}.rq").read_text("utf-8")
 
 
-def py_value(term: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> Any:
-    """A Python value for an RDF term: numbers as int/float, booleans as bool, others as str."""
-    if term is None:
-        return None
-    if not isinstance(term, ox.Literal):
-        return term.value
-    datatype = term.datatype.value.rsplit("#", 1)[-1]
-    try:
-        if datatype in {"integer", "int", "long", "nonNegativeInteger", "positiveInteger"}:
-            return int(term.value)
-        if datatype in {"decimal", "double", "float"}:
-            return float(term.value)
-    except ValueError:
-        return term.value
-    if datatype == "boolean":
-        return term.value in {"true", "1"}
-    return term.value
-
-
 def _row(row: Mapping[str, Any]) -> dict[str, Any]:
     """A SELECT row as plain Python values, empty strings dropped."""
-    values = {name: py_value(term) for name, term in row.items()}
+    values = {name: to_python(term) for name, term in row.items()}
     return {name: value for name, value in values.items() if value not in (None, "")}
 
 
@@ -81,18 +63,22 @@ def is_significant(attrs: Mapping[str, Any]) -> bool | None:
     return bool(p < ALPHA)
 
 
-def format_number(value: float) -> str:
-    """A number as sources print it: two decimals, three when the third is given (0.10, 0.278)."""
-    text = f"{value:.2f}" if round(value, 2) == value else f"{value:.3f}".rstrip("0")
-    return "0.00" if text == "-0.00" else text
+def source_label(citation: str | None, publication: str | None) -> str | None:
+    """A short source name for legends and filters: `Notsu 2024` from the citation, else the slug."""
+    if citation:
+        author = re.match(r"\s*([^,(]+)", citation)
+        year = re.search(r"\((\d{4})", citation)
+        if author and year:
+            return f"{author.group(1).strip()} {year.group(1)}"
+    return slug_of(publication) if publication else None
 
 
 def finding_label(attrs: Mapping[str, Any]) -> str:
     """The short label of a finding edge: `r = -0.13 [-0.19, -0.07]` (CI only when reported)."""
     measure = attrs.get("measure_name", "r")
-    text = f"{measure} = {format_number(attrs['estimate'])}" if "estimate" in attrs else measure
+    text = f"{measure} = {number(attrs['estimate'])}" if "estimate" in attrs else measure
     if "ci_lower" in attrs and "ci_upper" in attrs:
-        text += f" [{format_number(attrs['ci_lower'])}, {format_number(attrs['ci_upper'])}]"
+        text += f" [{number(attrs['ci_lower'])}, {number(attrs['ci_upper'])}]"
     return text
 
 
@@ -130,6 +116,7 @@ def _finding_edges(store: Store) -> list[dict[str, Any]]:
             "citation": row.get("citation") or row.get("title"),
             "same_as": row.get("sameAs"),
         }
+        attrs["source_label"] = source_label(attrs["citation"], attrs["publication"])
         if attrs["measure_name"] == "r" and attrs["estimate"] is not None:
             attrs["r"] = attrs["estimate"]
         sentences = sources.get(row["finding"], [])
