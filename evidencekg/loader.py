@@ -65,7 +65,8 @@ def parse_problem(path: Path, exc: Exception) -> ParseProblem:
             line = int(match.group("line"))
             col = int(match.group("col") or 0)
             break
-    message = re.sub(r"^Parser error (at line \d+ between columns \d+ and \d+|between line .*? column \d+ and line \d+ column \d+): ", "", text.splitlines()[0] if text else "")
+    first = text.splitlines()[0] if text else ""
+    message = re.sub(r"^Parser error [^:]*?(line|column) \d+: ", "", first)
     message = re.sub(r" \(line \d+\)$", "", message) or exc.__class__.__name__
     return ParseProblem(path, line, col, message)
 

@@ -214,45 +214,65 @@ def validate_graph(
     extra_ontology: bool = True,
     settings: Settings | None = None,
     sources: dict[rdflib.term.Node, Path] | None = None,
+    context_data: bool = True,
 ) -> ValidationReport:
     """Validate an in-memory graph: `validate_graph(data, *, extra_ontology=True) -> ValidationReport`.
 
-    `data` is not modified. With `extra_ontology` the ontology files are merged in (shapes
-    that use sh:class need the class hierarchy). Shapes and ontology are parsed once per
-    process (cached by file mtime). `sources` maps nodes to the file describing them, for
-    messages. The report has `.conforms` (no Violation), `.problems` and `.text()`;
-    findings of `extra_checks()` (the consistency checker) are added as Warnings.
+    `data` is not modified. It is validated together with the ontology files (when
+    `extra_ontology`) and the shipped data/*.ttl (when `context_data`; the ontology's
+    constructs cite the data's sentences, and new findings cite shipped constructs), but
+    only problems about nodes that `data` mentions are reported. Shapes, ontology and data
+    files are parsed once per process (cached by file mtime). `sources` maps nodes to the
+    file describing them, for messages. The report has `.conforms` (no Violation),
+    `.problems` and `.text()`; findings of `extra_checks()` are added as Warnings.
     """
-    return validate_quads(quads_of(data), extra_ontology=extra_ontology, settings=settings, sources=sources)
+    return validate_quads(
+        quads_of(data), extra_ontology=extra_ontology, settings=settings, sources=sources, context_data=context_data
+    )
+
+
+def context_files(settings: Settings, extra_ontology: bool, context_data: bool, exclude: Iterable[Path]) -> list[Path]:
+    """The files validated alongside the data: ontology and shipped data, minus those being validated."""
+    skip = {p.resolve() for p in exclude}
+    files = (ontology_files(settings) if extra_ontology else []) + (
+        default_validation_files(settings) if context_data else []
+    )
+    return [p for p in files if p.resolve() not in skip]
 
 
 def validate_quads(
-    quads: Iterable[ox.Quad],
+    quads: Sequence[ox.Quad],
     *,
     extra_ontology: bool = True,
     settings: Settings | None = None,
     sources: dict[rdflib.term.Node, Path] | None = None,
+    context_data: bool = True,
+    exclude: Sequence[Path] = (),
 ) -> ValidationReport:
     """Validate triples given as pyoxigraph quads (graph names ignored); see validate_graph."""
     settings = settings or get_settings()
     locate = _locator(sources or {})
     combined = ox.Store()  # pyshacl runs its SPARQL constraints far faster on Oxigraph than on rdflib
     combined.extend(ox.Quad(q.subject, q.predicate, q.object) for q in quads)
-    if extra_ontology:
-        combined.extend(cached_quads(ontology_files(settings)))
+    combined.extend(cached_quads(context_files(settings, extra_ontology, context_data, exclude)))
+    mentioned = {t.value for q in quads for t in (q.subject, q.object) if isinstance(t, ox.NamedNode)}
+
+    def ours(problem: ShapeProblem) -> bool:
+        return problem.focus_node in mentioned or not problem.focus_node.startswith(("http:", "https:", "urn:"))
+
     shapes = shapes_graph(settings)
     problems: list[ParseProblem | ShapeProblem] = []
     if shapes is not None:
         _conforms, results, _text = shacl_validate(
             combined, shacl_graph=shapes, inference="none", allow_warnings=True, advanced=True
         )
-        problems += shape_problems(results, locate)
+        problems += [p for p in shape_problems(results, locate) if ours(p)]
     checks = extra_checks()
     if checks:
         graph = rdflib.Graph()
         add_quads(graph, combined)
         for check in checks:
-            problems += [check_problem(finding, locate) for finding in check(graph)]
+            problems += [p for p in (check_problem(f, locate) for f in check(graph)) if ours(p)]
     return ValidationReport(problems)
 
 
@@ -296,11 +316,11 @@ def validate_files(files: Sequence[Path], settings: Settings | None = None) -> V
     if problems:
         return ValidationReport(list(problems))
     try:
-        return validate_quads(quads, settings=settings, sources=sources)
+        return validate_quads(quads, settings=settings, sources=sources, exclude=files)
     except LoadError as exc:  # the ontology or shapes themselves are broken
         return ValidationReport([exc.problem or ParseProblem(Path("ontology"), 0, 0, str(exc))])
 
 
 def default_validation_files(settings: Settings) -> list[Path]:
-    """What `evidencekg validate` checks with no arguments: every file in data/."""
+    """Every file in data/ (what `evidencekg validate` checks, with the ontology, when given no files)."""
     return sorted(p for p in settings.data_dir.glob("*.ttl") if p.is_file()) if settings.data_dir.is_dir() else []

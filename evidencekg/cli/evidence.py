@@ -19,7 +19,7 @@ from evidencekg.queries import NamedQuery, get_query, parse_query, projected_var
 from evidencekg.results import columns_of, display, to_records
 from evidencekg.settings import Settings, get_settings
 from evidencekg.store import OxigraphStore, Row, Store, StoreError
-from evidencekg.validate import default_validation_files, validate_files
+from evidencekg.validate import validate_files
 
 FORMATS = ("table", "csv", "json")
 
@@ -31,11 +31,11 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def validate(
-    files: Annotated[list[Path] | None, typer.Argument(help="Turtle files (default: every file in data/)")] = None,
+    files: Annotated[list[Path] | None, typer.Argument(help="Turtle files (default: data/*.ttl and ontology/*.ttl)")] = None,
 ) -> None:
-    """Check files against the ontology and SHACL shapes: exit 0 valid, 1 violations, 2 unparseable."""
+    """Check files against the ontology, shipped data and SHACL shapes: exit 0 valid, 1 violations, 2 unparseable."""
     settings = get_settings()
-    targets = list(files or default_validation_files(settings))
+    targets = list(files or evidence_files(settings))
     missing = [str(p) for p in targets if not p.is_file()]
     if missing:
         raise fail(f"no such file: {', '.join(missing)}", 2)

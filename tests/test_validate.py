@@ -1,0 +1,135 @@
+"""Validation of RDF files against the ontology and shapes: parse positions, shape problems, the shipped data."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import pytest
+import rdflib
+
+from evidencekg.settings import Settings
+from evidencekg.validate import (
+    ParseProblem,
+    ShapeProblem,
+    default_validation_files,
+    extra_checks,
+    shapes_files,
+    validate_files,
+    validate_graph,
+)
+from tests._evidence_support import FINDING, MUTATIONS, VALID_FINDING, write_finding
+
+
+@pytest.fixture
+def shapes_present(project_settings: Settings) -> Settings:
+    """The project settings, provided the SHACL shapes exist."""
+    if not shapes_files(project_settings):
+        pytest.fail("ontology/*shapes*.ttl is missing: nothing to validate against")
+    return project_settings
+
+
+def test_shipped_data_conforms(shapes_present: Settings) -> None:
+    report = validate_files(default_validation_files(shapes_present), shapes_present)
+    assert report.conforms, report.text()
+    assert report.exit_code == 0
+
+
+def test_minimal_finding_conforms(tmp_path: Path, shapes_present: Settings) -> None:
+    report = validate_files([write_finding(tmp_path)], shapes_present)
+    assert report.violations == [], report.text()
+
+
+@pytest.mark.parametrize("mutation", sorted(MUTATIONS))
+def test_each_mutation_is_a_violation_on_the_finding(tmp_path: Path, shapes_present: Settings, mutation: str) -> None:
+    path = write_finding(tmp_path, mutation)
+    report = validate_files([path], shapes_present)
+    assert not report.conforms and report.exit_code == 1
+    on_finding = [p for p in report.violations if p.focus_node == FINDING]
+    assert on_finding, report.text()
+    assert all(p.source_file == path for p in on_finding)
+    text = report.text()
+    for word in MUTATIONS[mutation][2]:
+        assert word in text, f"{word!r} not in report:\n{text}"
+
+
+def test_turtle_typo_gives_line_and_column(tmp_path: Path, shapes_present: Settings) -> None:
+    path = tmp_path / "typo.ttl"
+    path.write_text('@prefix ex: <http://example.org/> .\nex:a ex:b ex:c ;\n  ex:d ex:e ex:f .\n')
+    report = validate_files([path], shapes_present)
+    assert report.exit_code == 2
+    [problem] = report.parse_problems
+    assert (problem.file, problem.line, problem.col) == (path, 3, 13)
+    assert problem.text().startswith(f"{path}:3:13: ")
+
+
+def test_unterminated_literal_gives_its_line(tmp_path: Path, shapes_present: Settings) -> None:
+    path = tmp_path / "literal.ttl"
+    path.write_text('@prefix ex: <http://example.org/> .\n\nex:a ex:b "never closed .\nex:c ex:d ex:e .\n')
+    [problem] = validate_files([path], shapes_present).parse_problems
+    assert (problem.line, problem.col) == (3, 11)
+    assert "end of file" in problem.message.lower() or "string" in problem.message.lower()
+
+
+def test_every_file_is_parsed_even_after_a_failure(tmp_path: Path, shapes_present: Settings) -> None:
+    first = tmp_path / "a.ttl"
+    first.write_text("<http://x/a> <http://x/b> .\n")
+    second = tmp_path / "b.ttl"
+    second.write_text("@prefix ex: <http://x/> .\nex:a ex:b undeclared:c .\n")
+    problems = validate_files([first, second], shapes_present).parse_problems
+    assert [(p.file, p.line) for p in problems] == [(first, 1), (second, 2)]
+    assert "undeclared" in problems[1].message
+
+
+def test_files_are_validated_together(tmp_path: Path, shapes_present: Settings) -> None:
+    """The finding's publication lives in another file: valid only when both are given."""
+    whole = write_finding(tmp_path, name="whole.ttl").read_text()
+    start = whole.index("<https://w3id.org/evidencekg/id/publication/test2020> a ekg:Publication")
+    end = whole.index("<https://w3id.org/evidencekg/id/finding/")
+    head = whole[: whole.index("\n<")]
+    (tmp_path / "pub.ttl").write_text(head + "\n" + whole[start:end])
+    (tmp_path / "rest.ttl").write_text(whole[:start] + whole[end:])
+    together = validate_files([tmp_path / "rest.ttl", tmp_path / "pub.ttl"], shapes_present)
+    alone = validate_files([tmp_path / "rest.ttl"], shapes_present)
+    assert together.violations == [], together.text()
+    assert any("ekg:reportedIn" in p.text() for p in alone.violations), alone.text()
+
+
+def test_validate_graph_in_memory(shapes_present: Settings) -> None:
+    good = rdflib.Graph().parse(data=VALID_FINDING, format="turtle")
+    size = len(good)
+    report = validate_graph(good, settings=shapes_present)
+    assert report.conforms, report.text()
+    assert len(good) == size  # the caller's graph is untouched
+    old, new, _ = MUTATIONS["p-above-one"]
+    bad = rdflib.Graph().parse(data=VALID_FINDING.replace(old, new), format="turtle")
+    report = validate_graph(bad, settings=shapes_present)
+    assert not report.conforms
+    [problem] = [p for p in report.violations if p.path and p.path.endswith("pValue")]
+    assert isinstance(problem, ShapeProblem) and problem.value == "2" and problem.source_file is None
+
+
+def test_report_text_separates_violations_and_warnings(tmp_path: Path, shapes_present: Settings) -> None:
+    old, new, _ = MUTATIONS["k-zero"]
+    text = VALID_FINDING.replace(old, new).replace("    ekg:ciLower -0.30 ;\n    ekg:ciUpper -0.10 ;\n", "")
+    path = tmp_path / "f.ttl"
+    path.write_text(text)
+    report = validate_files([path], shapes_present)
+    rendered = report.text()
+    assert "Violation: id:finding/test2020-anxiety-alliance" in rendered
+    assert "Warning: id:finding/test2020-anxiety-alliance" in rendered  # no CI: a warning in the shapes
+    assert rendered.splitlines()[-1] == f"does not conform: {len(report.violations)} violation(s), {len(report.warnings)} warning(s)"
+    assert len(report.warnings) >= 1 and report.exit_code == 1
+
+
+def test_parse_problem_text() -> None:
+    assert ParseProblem(Path("d/x.ttl"), 4, 7, "boom").text() == "d/x.ttl:4:7: boom"
+
+
+def test_extra_checks_include_the_consistency_checker_when_present() -> None:
+    try:
+        consistency = importlib.import_module("evidencekg.consistency")
+    except ModuleNotFoundError:
+        assert extra_checks() == []
+    else:
+        assert consistency.check_graph in extra_checks()
