@@ -235,13 +235,22 @@ def resolve_construct(graph: nx.MultiDiGraph, name: str) -> str:
                 names.setdefault(alias.lower(), node)
     if wanted.lower() in names:
         return names[wanted.lower()]
-    labels = {graph.nodes[n]["label"].lower(): graph.nodes[n]["label"] for n in construct_nodes(graph)}
-    candidates = {alias: graph.nodes[node]["label"] for alias, node in names.items()}
-    close = difflib.get_close_matches(wanted.lower(), list(candidates), n=8, cutoff=0.5)
-    suggestions = list(dict.fromkeys(candidates[c] for c in close))[:5]
-    if not suggestions:  # substring matches help with partial names ("avoid")
-        suggestions = [label for key, label in labels.items() if wanted.lower() in key][:5]
-    raise UnknownConstruct(name, suggestions)
+    raise UnknownConstruct(name, close_matches(wanted.lower(), {a: graph.nodes[n]["label"] for a, n in names.items()}))
+
+
+def close_matches(wanted: str, aliases: Mapping[str, str], limit: int = 5) -> list[str]:
+    """Labels whose alias (or a word of it, or a part containing `wanted`) is closest to `wanted` (difflib)."""
+    scores: dict[str, float] = {}
+    for alias, label in aliases.items():
+        words = [word for word in re.split(r"[\s/#:-]+", alias) if len(word) > 3]
+        score = max([difflib.SequenceMatcher(None, wanted, alias).ratio()]
+                    + [0.9 * difflib.SequenceMatcher(None, wanted, word).ratio() for word in words])
+        if wanted and wanted in alias:
+            score = max(score, 0.95)
+        scores[label] = max(scores.get(label, 0.0), score)
+    best = max(scores.values(), default=0.0)
+    ranked = [(s, label) for label, s in scores.items() if s >= max(0.7, best - 0.15)]
+    return [label for s, label in sorted(ranked, key=lambda x: (-x[0], x[1]))][:limit]
 
 
 def findings_between(graph: nx.MultiDiGraph, a: str, b: str) -> list[dict[str, Any]]:
