@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from evidencekg.executor import create_executor
 from evidencekg.settings import Settings, get_settings
 from evidencekg.store import Store
-from service import assets
+from service import assets, errors
 from service.routers import catalogue, graph_store, home, linked_data, meta, network, sparql
 
 
@@ -17,15 +22,31 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
         from evidencekg.backends import open_store
 
         store = open_store(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.executor.close()  # stop the query worker processes
+
     app = FastAPI(
         title="evidencekg",
         description="SPARQL 1.1 endpoint, linked data and REST API for psychotherapy research evidence.",
         version="0.1.0",
         docs_url=None,  # served offline by service.assets (FastAPI's default loads a CDN)
         redoc_url=None,
+        lifespan=lifespan,
     )
     app.state.store = store
     app.state.settings = settings
+    app.state.executor = create_executor(store, settings)  # workers start on the first query
+    errors.install(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["Accept", "Content-Type", "Authorization"],
+        )
     for module in (sparql, graph_store, linked_data, catalogue, network, meta, home, assets):
         app.include_router(module.router)
     return app

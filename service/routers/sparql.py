@@ -1,7 +1,90 @@
-"""Routes: sparql (placeholder until filled)."""
+"""Routes: the SPARQL 1.1 Protocol endpoint at /sparql (query, update, service description)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import pyoxigraph as ox
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
 
-router = APIRouter()
+from evidencekg import writes
+from evidencekg.errors import NotAcceptable
+from evidencekg.executor import Executor
+from evidencekg.settings import Settings
+from evidencekg.store import GRAPH_FORMATS, QueryKind
+from evidencekg.update_protocol import prepare_update
+from service.auth import require_write_token
+from service.negotiation import TURTLE, chooser
+from service.protocol import Operation, ProtocolRequest, parse_request
+from service.templating import render
+
+router = APIRouter(tags=["SPARQL"])
+
+PATH = "/sparql"
+
+
+def endpoint_url(request: Request) -> str:
+    """The absolute URL of this endpoint as the client reached it (also the base IRI of its queries)."""
+    return str(request.url.replace(query="", fragment="", path=PATH))
+
+
+def service_description(endpoint: str, settings: Settings, media_type: str) -> bytes:
+    """The service description (templates/service-description.ttl) in the negotiated RDF format."""
+    turtle = render(
+        "service-description.ttl",
+        endpoint=endpoint,
+        writable=bool(settings.token),
+        federated=bool(settings.service_allowlist),
+    )
+    if media_type == TURTLE:
+        return turtle.encode()  # as written, prefixes and comments included
+    quads = ox.parse(turtle.encode(), format=ox.RdfFormat.TURTLE)
+    return ox.serialize([q.triple for q in quads], format=GRAPH_FORMATS[media_type])
+
+
+async def _query(request: Request, parsed: ProtocolRequest) -> Response:
+    """Run a query in the executor (off the event loop) and answer with the negotiated format."""
+    executor: Executor = request.app.state.executor
+    media_type, body = await run_in_threadpool(
+        executor.run,
+        parsed.text,
+        chooser(request.headers.get("accept")),
+        parsed.default_graphs,
+        parsed.named_graphs,
+        endpoint_url(request),
+    )
+    return Response(body, media_type=media_type, headers={"Vary": "Accept"})
+
+
+async def _update(request: Request, parsed: ProtocolRequest) -> Response:
+    """Check the token and the update, run it through evidencekg.writes, and tell the executor."""
+    require_write_token(request)
+    settings: Settings = request.app.state.settings
+    base = endpoint_url(request)
+    text = prepare_update(parsed.text, settings.service_allowlist, parsed.using_graphs, parsed.using_named_graphs, base)
+    result = await run_in_threadpool(writes.sparql_update, request.app.state.store, text, settings, base_iri=base)
+    request.app.state.executor.notify_write()
+    return Response(
+        f"update applied: {result.added} triples added, {result.removed} removed\n", media_type="text/plain"
+    )
+
+
+async def _description(request: Request) -> Response:
+    """The service description, negotiated among the RDF formats."""
+    media_type = chooser(request.headers.get("accept"))(QueryKind.GRAPH)
+    if media_type is None:
+        raise NotAcceptable("the service description is RDF: accept text/turtle, application/ld+json, ...")
+    body = service_description(endpoint_url(request), request.app.state.settings, media_type)
+    return Response(body, media_type=media_type, headers={"Vary": "Accept"})
+
+
+@router.api_route(PATH, methods=["GET", "POST"], summary="SPARQL 1.1 Protocol: query, update, service description")
+async def sparql(request: Request) -> Response:
+    """Query by GET or POST (form or application/sparql-query), update by POST; no operation: the description."""
+    parsed = parse_request(
+        request.method, request.url.query, request.headers.get("content-type"), await request.body()
+    )
+    if parsed.operation is Operation.QUERY:
+        return await _query(request, parsed)
+    if parsed.operation is Operation.UPDATE:
+        return await _update(request, parsed)
+    return await _description(request)
