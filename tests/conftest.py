@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,3 +33,16 @@ def shared_dir() -> Path:
     if not path.is_dir():
         pytest.skip("the shared folder is not present in this checkout")
     return path
+
+
+@pytest.fixture(scope="session")
+def live_url() -> Iterator[str]:
+    """Base URL (no trailing slash) of a real uvicorn server over the shipped evidence, in memory.
+
+    Shared by the whole session and read-only (no token: writes answer 401). Start your own
+    server with tests._server.live_server(memory_app(...)) when a test needs writes or settings.
+    """
+    from tests._server import live_server, memory_app
+
+    with live_server(memory_app(load_evidence=True, settings_overrides={"token": None})) as base_url:
+        yield base_url
