@@ -69,12 +69,17 @@ def edge_id(u: str, v: str, key: str, attrs: Mapping[str, Any]) -> str:
     return attrs["finding"] if attrs.get("kind") == FINDING else f"{u}|{key}|{v}"
 
 
-def cytoscape_elements(graph: nx.MultiDiGraph) -> dict[str, Any]:
+def cytoscape_elements(
+    graph: nx.MultiDiGraph, positions: Mapping[str, tuple[float, float]] | None = None
+) -> dict[str, Any]:
     """Cytoscape.js JSON (also readable by nx.cytoscape_graph): data.id/source/target, classes = kind."""
     nodes = []
     for node, attrs in graph.nodes(data=True):
         data = {**attrs, "id": node, "value": node, "name": attrs.get("label", node)}
-        nodes.append({"data": data, "classes": attrs.get("kind", "")})
+        element: dict[str, Any] = {"data": data, "classes": attrs.get("kind", "")}
+        if positions and node in positions:
+            element["position"] = {"x": round(positions[node][0], 1), "y": round(positions[node][1], 1)}
+        nodes.append(element)
     edges = []
     for u, v, key, attrs in graph.edges(keys=True, data=True):
         data = {**attrs, "id": edge_id(u, v, key, attrs), "source": u, "target": v, "key": key}

@@ -71,6 +71,25 @@ def layered_layout(graph: nx.MultiDiGraph) -> dict[str, Position]:
     return positions
 
 
+def page_positions(graph: nx.MultiDiGraph, scale: float = 110.0) -> dict[str, Position]:
+    """Pixel positions for the interactive page: constructs as in the picture, layer nodes in a band below."""
+    positions = {n: (x * scale, -y * scale) for n, (x, y) in layered_layout(graph).items()}
+    bottom = max((y for _, y in positions.values()), default=0.0) + 1.6 * scale
+    others = [n for n, kind in graph.nodes(data="kind") if kind != CONSTRUCT]
+    wanted = {}
+    for node in others:
+        linked = [positions[m] for m in nx.all_neighbors(graph, node) if m in positions]
+        wanted[node] = sum(x for x, _ in linked) / len(linked) if linked else 0.0
+    kinds = sorted({graph.nodes[n]["kind"] for n in others})
+    for row, kind in enumerate(kinds):
+        placed = -1e9
+        members = sorted((n for n in others if graph.nodes[n]["kind"] == kind), key=lambda n: (wanted[n], n))
+        for i, node in enumerate(members):
+            placed = max(wanted[node], placed + 1.5 * scale)  # keep neighbours apart, stagger their rows
+            positions[node] = (placed, bottom + (row * 1.2 + (i % 2) * 0.4) * scale)
+    return positions
+
+
 def _wrap(text: str, width: int = 18) -> str:
     """Break a label over lines of about `width` characters."""
     import textwrap

@@ -1,0 +1,241 @@
+// The construct network page: Cytoscape.js over /api/network, filters, detail panel and path finder.
+(function () {
+  "use strict";
+
+  const config = JSON.parse(document.getElementById("network-config").textContent);
+  const panel = document.getElementById("network-panel");
+  const RELATION_TEXT = { "=": "=", "<": "<" };
+
+  // Build a DOM element: el("a", {href: "..."}, "text", child, ...). Text is never parsed as HTML.
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    Object.entries(attrs || {}).forEach(([key, value]) => {
+      if (value !== undefined && value !== null) node.setAttribute(key, value);
+    });
+    children.flat().forEach((child) => {
+      if (child === undefined || child === null || child === false) return;
+      node.append(child instanceof Node ? child : String(child));
+    });
+    return node;
+  }
+
+  // A local address for an evidencekg IRI (/id/...), else the IRI itself.
+  function local(iri) {
+    return iri && iri.startsWith(config.idBase) ? "/id/" + iri.slice(config.idBase.length) : iri;
+  }
+
+  function slug(iri) {
+    return iri.split("/").pop();
+  }
+
+  function fmt(value) {
+    if (value === undefined || value === null) return "—";
+    const rounded = Math.round(value * 100) / 100;
+    return rounded === value ? value.toFixed(2) : String(value);
+  }
+
+  function significanceText(value) {
+    if (value === true) return "yes (CI excludes 0, or p < .05)";
+    if (value === false) return "no";
+    return "unknown (no CI or p reported)";
+  }
+
+  function numbers(d) {
+    const rows = [
+      ["estimate", `${d.measure_name || "r"} = ${fmt(d.estimate)}`],
+      ["95% CI", d.ci_lower !== undefined ? `[${fmt(d.ci_lower)}, ${fmt(d.ci_upper)}]` : "not reported"],
+      ["p", d.p !== undefined ? `p ${RELATION_TEXT[d.p_relation] || "="} ${d.p}` : "not reported"],
+      ["k (studies)", d.k !== undefined ? d.k : (d.k_description || "not reported")],
+      ["N", d.n !== undefined ? d.n : "not reported"],
+      ["significant", significanceText(d.significant)],
+      ["statement", d.finding_type || "unspecified"],
+    ];
+    if (d.subgroup) rows.push(["subgroup", d.subgroup]);
+    return el("dl", { class: "finding-numbers" }, rows.map(([k, v]) => [el("dt", {}, k), el("dd", { "data-field": k }, v)]));
+  }
+
+  function sourceBlock(d) {
+    const items = [];
+    if (d.citation) items.push(el("p", { class: "citation" }, d.citation));
+    if (d.doi) items.push(el("p", {}, "DOI ", el("a", { href: "https://doi.org/" + d.doi, class: "external", rel: "noopener" }, d.doi)));
+    (d.sources || []).forEach((s) => {
+      items.push(el("blockquote", { class: "provenance" }, s.text));
+      const doc = s.document ? el("a", { href: local(s.document) }, s.document_title || slug(s.document)) : "source document unknown";
+      items.push(el("p", { class: "note" }, "— ", doc, " · ", el("a", { href: local(s.sentence) }, "sentence")));
+    });
+    return items;
+  }
+
+  function showEdge(edge) {
+    const d = edge.data();
+    const from = edge.source().data("label");
+    const to = edge.target().data("label");
+    if (d.kind !== "finding") {
+      panel.replaceChildren(el("h2", {}, `${from} → ${to}`), el("p", {}, d.label || d.kind));
+      return;
+    }
+    const forest = `/plots/forest?a=${encodeURIComponent(slug(edge.source().id()))}&b=${encodeURIComponent(slug(edge.target().id()))}`;
+    panel.replaceChildren(
+      el("h2", {}, `${from} → ${to}`),
+      el("p", { class: "edge-label" }, d.label),
+      numbers(d),
+      el("h3", {}, "Source"),
+      sourceBlock(d),
+      el("p", { class: "note" },
+        el("a", { href: local(d.finding) }, "finding page"), " · ",
+        el("a", { href: forest }, "forest plot of this pair")),
+    );
+  }
+
+  function findingItem(edge) {
+    const d = edge.data();
+    const link = el("a", { href: "#", "data-edge": edge.id() }, `${edge.source().data("label")} → ${edge.target().data("label")}`);
+    link.addEventListener("click", (event) => { event.preventDefault(); cy.elements().unselect(); edge.select(); showEdge(edge); });
+    return el("li", {}, link, `: ${d.label}`, d.source_label ? ` (${d.source_label})` : "");
+  }
+
+  function showNode(node) {
+    const d = node.data();
+    if (d.kind !== "construct") {
+      panel.replaceChildren(el("h2", {}, d.label), el("p", { class: "kind" }, d.kind), el("p", {}, d.text),
+        el("p", { class: "note" }, el("a", { href: local(d.iri) }, "open its page")));
+      return;
+    }
+    const findings = node.connectedEdges(".finding");
+    const layered = node.neighborhood("node.implication, node.mechanism");
+    const implications = layered.filter(".implication");
+    const mechanisms = layered.filter(".mechanism");
+    panel.replaceChildren(
+      el("h2", {}, d.label),
+      d.definition ? el("p", { class: "note" }, d.definition) : null,
+      el("p", { class: "note" }, el("a", { href: local(d.iri) }, "construct page")),
+      el("h3", {}, `Findings (${findings.length})`),
+      el("ul", { class: "node-findings" }, findings.map(findingItem)),
+      el("h3", {}, `Practice implications (${implications.length})`),
+      el("ul", { class: "node-implications" }, implications.map((n) => el("li", {}, n.data("text")))),
+      mechanisms.length ? [el("h3", {}, `Proposed mechanisms (${mechanisms.length})`),
+        el("ul", {}, mechanisms.map((n) => el("li", {}, n.data("text"))))] : null,
+    );
+  }
+
+  const style = [
+    { selector: "node", style: {
+      "label": "data(label)", "text-wrap": "wrap", "text-max-width": "120px", "text-valign": "center",
+      "font-size": 12, "shape": "round-rectangle", "width": "label", "height": "label", "padding": "8px",
+      "background-color": "#f2f2f2", "border-width": 1, "border-color": "#444" } },
+    { selector: "node.mechanism", style: { "background-color": "#ede3f6", "font-size": 10, "text-max-width": "150px" } },
+    { selector: "node.implication", style: { "background-color": "#e3f3e6", "font-size": 10, "text-max-width": "150px" } },
+    { selector: "edge", style: {
+      "curve-style": "bezier", "target-arrow-shape": "triangle", "width": 1, "line-color": "#8c8c8c",
+      "target-arrow-color": "#8c8c8c", "arrow-scale": 0.8 } },
+    { selector: "edge.finding", style: {
+      "width": "data(width)", "line-color": "data(colour)", "target-arrow-color": "data(colour)",
+      "label": "data(label)", "font-size": 10, "color": "data(colour)", "text-background-color": "#fff",
+      "text-background-opacity": 0.9, "text-background-padding": "2px", "control-point-step-size": 60 } },
+    { selector: "edge.not-significant", style: { "line-style": "dashed" } },
+    { selector: "edge.componentOf, edge.broader", style: { "line-style": "dashed" } },
+    { selector: "edge.mechanismOf, edge.affects, edge.about", style: { "line-style": "dotted", "line-color": "#b8a9c9", "target-arrow-color": "#b8a9c9" } },
+    { selector: ".layer-hidden, .filtered", style: { "display": "none" } },
+    { selector: ":selected", style: { "overlay-color": "#0b5cad", "overlay-opacity": 0.15 } },
+    { selector: ".on-path", style: { "underlay-color": "#f2c200", "underlay-opacity": 0.5, "underlay-padding": 6 } },
+  ];
+
+  let cy = null;
+  const controls = {
+    significant: document.getElementById("filter-significant"),
+    source: document.getElementById("filter-source"),
+    mechanisms: document.getElementById("show-mechanisms"),
+    implications: document.getElementById("show-implications"),
+  };
+
+  // Apply filters and layer toggles, then report what is shown.
+  function applyFilters() {
+    const onlySignificant = controls.significant.checked;
+    const source = controls.source.value;
+    cy.batch(() => {
+      cy.edges(".finding").forEach((edge) => {
+        const hide = (onlySignificant && edge.data("significant") !== true) || (source && edge.data("publication") !== source);
+        edge.toggleClass("filtered", hide);
+      });
+      cy.nodes(".mechanism").toggleClass("layer-hidden", !controls.mechanisms.checked);
+      cy.nodes(".implication").toggleClass("layer-hidden", !controls.implications.checked);
+    });
+    const constructs = cy.nodes(".construct").length;
+    const shown = cy.edges(".finding").filter((e) => !e.hasClass("filtered")).length;
+    const counts = document.getElementById("network-counts");
+    counts.textContent = `${constructs} constructs, ${shown} of ${cy.edges(".finding").length} findings shown`;
+    counts.dataset.constructs = constructs;
+    counts.dataset.findings = shown;
+  }
+
+  function fillSelects() {
+    const sources = new Map();
+    cy.edges(".finding").forEach((e) => { if (e.data("publication")) sources.set(e.data("publication"), e.data("source_label") || slug(e.data("publication"))); });
+    [...sources.entries()].sort((a, b) => a[1].localeCompare(b[1])).forEach(([iri, label]) => controls.source.append(el("option", { value: iri }, label)));
+    const constructs = cy.nodes(".construct").map((n) => [slug(n.id()), n.data("label")]).sort((a, b) => a[1].localeCompare(b[1]));
+    ["path-from", "path-to"].forEach((id, i) => {
+      const select = document.getElementById(id);
+      constructs.forEach(([value, label]) => select.append(el("option", { value }, label)));
+      const preferred = i === 0 ? "attachment-avoidance" : "psychotherapy-outcome";
+      if (constructs.some(([value]) => value === preferred)) select.value = preferred;
+    });
+  }
+
+  function showPaths(result) {
+    cy.elements().removeClass("on-path");
+    if (!result.paths.length) {
+      panel.replaceChildren(el("h2", {}, "No path"), el("p", {}, `No path of at most ${result.max_hops} hops.`));
+      return;
+    }
+    const items = result.paths.map((path, index) => {
+      const hops = path.hops.map((hop) => el("li", {}, `${hop.from_label} → ${hop.to_label}: `,
+        hop.kind === "finding" ? `r = ${fmt(hop.r)}${hop.reversed ? " (stated the other way)" : ""} (${hop.findings.length} finding${hop.findings.length > 1 ? "s" : ""})`
+          : `scheme structure, ${hop.kind} (${hop.relation})`));
+      const product = path.naive_product !== null
+        ? el("p", { class: "note naive-product" }, `naive product of r = ${path.naive_product.toFixed(4)}: ${path.naive_product_note}`) : null;
+      return el("li", { "data-path": index }, path.labels.join(" → "), el("ul", {}, hops), product);
+    });
+    panel.replaceChildren(el("h2", {}, `Paths (${result.paths.length})`), el("ol", { class: "paths" }, items));
+    const first = result.paths[0];
+    first.nodes.forEach((id) => cy.getElementById(id).addClass("on-path"));
+    first.hops.forEach((hop) => {
+      const id = hop.chosen || `${hop.kind === "up" ? hop.from : hop.to}|${hop.relation}|${hop.kind === "up" ? hop.to : hop.from}`;
+      cy.getElementById(id).addClass("on-path");
+    });
+  }
+
+  async function findPaths() {
+    const from = document.getElementById("path-from").value;
+    const to = document.getElementById("path-to").value;
+    if (from === to) { panel.replaceChildren(el("p", { class: "error" }, "Choose two different constructs.")); return; }
+    const response = await fetch(`/api/network/paths?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
+    const body = await response.json();
+    if (!response.ok) { panel.replaceChildren(el("p", { class: "error" }, JSON.stringify(body.detail))); return; }
+    showPaths(body);
+  }
+
+  async function start() {
+    const response = await fetch("/api/network");
+    if (!response.ok) { panel.replaceChildren(el("p", { class: "error" }, `could not load the network (${response.status})`)); return; }
+    const graph = await response.json();
+    cy = cytoscape({
+      container: document.getElementById("cy"),
+      elements: graph.elements,
+      style: style,
+      layout: { name: "preset", fit: true, padding: 30 },
+      wheelSensitivity: 0.3,
+    });
+    window.cy = cy;
+    cy.on("tap", "edge", (event) => showEdge(event.target));
+    cy.on("tap", "node", (event) => showNode(event.target));
+    Object.values(controls).forEach((control) => control.addEventListener("change", () => { applyFilters(); cy.fit(cy.elements(":visible"), 30); }));
+    document.getElementById("path-go").addEventListener("click", findPaths);
+    document.getElementById("path-clear").addEventListener("click", () => cy.elements().removeClass("on-path"));
+    fillSelects();
+    applyFilters();
+    cy.fit(cy.elements(":visible"), 30);
+    document.body.dataset.networkReady = "true";
+  }
+
+  start();
+})();
