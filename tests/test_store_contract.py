@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
-from evidencekg.remote import RemoteStore
 from evidencekg.store import OxigraphStore, QuerySyntaxError, Store
+from tests._writes_support import oxigraph_serve, remote_store
 
 EX = "http://example.org/"
 GRAPH = "http://example.org/graph/g1"
@@ -25,45 +20,11 @@ ex:b ex:name "Bob"@en ; ex:age 7 .
 """.encode()
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def oxigraph_program() -> str:
-    """The `oxigraph` server program installed with the venv (or on PATH)."""
-    beside = Path(sys.executable).parent / "oxigraph"
-    found = str(beside) if beside.exists() else shutil.which("oxigraph")
-    if not found:
-        pytest.skip("the oxigraph server program is not installed")
-    return found
-
-
 @pytest.fixture(scope="module")
 def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real `oxigraph serve` on a free loopback port; yields its base URL and kills it afterwards."""
-    port = free_port()
-    folder = tmp_path_factory.mktemp("oxigraph-server")
-    process = subprocess.Popen(
-        [oxigraph_program(), "serve", "--location", str(folder), "--bind", f"127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError(f"oxigraph serve did not start: {process.stderr.read().decode() if process.stderr else ''}")
-            time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    process.kill()
-    process.wait(timeout=10)
+    """A real `oxigraph serve` on a free loopback port (killed at teardown); yields its base URL."""
+    with oxigraph_serve(tmp_path_factory.mktemp("oxigraph-server")) as base:
+        yield base
 
 
 @pytest.fixture(params=["memory", "disk", "remote"])
@@ -73,8 +34,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
         return OxigraphStore()
     if request.param == "disk":
         return OxigraphStore(tmp_path / "store")
-    base = request.getfixturevalue("oxigraph_server")
-    remote = RemoteStore(f"{base}/query", f"{base}/update", f"{base}/store")
+    remote = remote_store(request.getfixturevalue("oxigraph_server"))
     remote.clear()
     return remote
 
