@@ -95,10 +95,11 @@ def syntax_message(text: str, exc: Exception) -> str:
     if len(message) > 240:
         message = message[:240] + " ..."
     match = re.search(r"at (\d+):(\d+)", message)
-    lines = text.splitlines()
+    lines = text.split("\n")
     if match and 0 < int(match.group(1)) <= len(lines):
         line, col = int(match.group(1)), int(match.group(2))
-        message += f"\n{lines[line - 1]}\n{' ' * max(0, col - 1)}^"
+        shown = lines[line - 1].rstrip("\r") or "(end of the query)"
+        message += f"\nline {line}: {shown}\n{' ' * (len(str(line)) + 7 + max(0, col - 1))}^"
     return message
 
 
