@@ -10,7 +10,9 @@ from evidencekg.store import OxigraphStore, Store
 def open_store(settings: Settings) -> Store:
     """The store the settings describe (`--endpoint`, `--memory`, or `--store PATH`)."""
     if settings.endpoint:
-        return RemoteStore(settings.endpoint, settings.update_endpoint, settings.store_endpoint)
+        return RemoteStore(
+            settings.endpoint, settings.update_endpoint, settings.store_endpoint, timeout=settings.query_timeout
+        )
     if settings.memory:
         return OxigraphStore()
     return OxigraphStore(settings.resolved_store_path)

@@ -1,9 +1,73 @@
-"""CLI commands: serve (placeholder until filled)."""
+"""CLI command: serve (the SPARQL endpoint, linked data pages and API over one store)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from evidencekg.backends import open_store
+from evidencekg.loader import LoadError, ensure_loaded
+from evidencekg.settings import Settings, get_settings
+from evidencekg.store import OxigraphStore, StoreError
+
+
+def serve_settings(
+    host: str | None, port: int | None, store: Path | None, memory: bool, endpoint: str | None, update_endpoint: str | None
+) -> Settings:
+    """Settings from the environment with the command-line choices on top (only those given)."""
+    chosen = {"host": host, "port": port, "store_path": store, "endpoint": endpoint, "update_endpoint": update_endpoint}
+    overrides: dict[str, object] = {k: v for k, v in chosen.items() if v is not None}
+    if memory:
+        overrides["memory"] = True
+    if sum(bool(x) for x in (store, memory, endpoint)) > 1:
+        raise typer.BadParameter("choose one of --store, --memory and --endpoint")
+    if update_endpoint and not endpoint:
+        raise typer.BadParameter("--update-endpoint needs --endpoint")
+    return get_settings(**overrides)
+
+
+def urls(settings: Settings) -> list[tuple[str, str]]:
+    """What to open in a browser or point a client at."""
+    base = f"http://{settings.host}:{settings.port}"
+    return [
+        ("home", f"{base}/"),
+        ("SPARQL endpoint", f"{base}/sparql"),
+        ("construct network", f"{base}/network"),
+        ("API docs", f"{base}/docs"),
+    ]
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind (default 127.0.0.1: this machine only)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000)")] = None,
+    store: Annotated[Path | None, typer.Option("--store", help="On-disk store folder (default var/store)")] = None,
+    memory: Annotated[bool, typer.Option("--memory", help="Keep the store in memory (lost on exit)")] = False,
+    endpoint: Annotated[str | None, typer.Option(help="Use a remote SPARQL endpoint instead of a local store")] = None,
+    update_endpoint: Annotated[str | None, typer.Option(help="The remote endpoint's update URL")] = None,
+) -> None:
+    """Serve the evidence: SPARQL 1.1 endpoint, linked data, network view and API (embedded stores load the shipped evidence first)."""
+    import uvicorn
+
+    from service.app import create_app
+
+    settings = serve_settings(host, port, store, memory, endpoint, update_endpoint)
+    try:
+        backend = open_store(settings)
+        if isinstance(backend, OxigraphStore):
+            if ensure_loaded(backend, settings):
+                typer.echo(f"loaded the shipped evidence ({len(backend)} quads)", err=True)
+    except (LoadError, StoreError, OSError) as exc:
+        typer.echo(f"error: cannot open the store: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    if settings.host not in ("127.0.0.1", "localhost", "::1"):
+        typer.echo(f"warning: listening on {settings.host}, reachable from other machines", err=True)
+    for name, url in urls(settings):
+        typer.echo(f"{name:>18}: {url}")
+    uvicorn.run(create_app(backend, settings), host=settings.host, port=settings.port, log_level="info")
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
+    app.command()(serve)
