@@ -32,7 +32,7 @@ _TRIPLES = (
 )
 _EXISTS = "ASK { { ?r ?p ?o } UNION { ?s ?q ?r } }"
 _LABELS = sparql_prologue() + (
-    "SELECT ?r ?x ?label ?rank WHERE {\n"
+    "SELECT DISTINCT ?r ?x ?label ?rank WHERE {\n"
     "  { BIND(?r AS ?x) } UNION { ?r ?x ?o } UNION { ?r ?p ?x } UNION { ?x ?p ?r } UNION { ?s ?x ?r }\n"
     "  UNION { ?r ?p ?y . ?y ?q ?x FILTER(isIRI(?x)) }\n"
     "  VALUES (?lp ?rank) { " + " ".join(f"({p} {i})" for i, p in enumerate(LABEL_PROPERTIES)) + " }\n"
