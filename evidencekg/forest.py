@@ -138,12 +138,15 @@ def forest_figure(
 
 
 def figure_bytes(fig: "Figure", fmt: str = "svg", dpi: int = 200) -> bytes:
-    """Render a figure to SVG or PNG bytes (SVG without a date, so output is reproducible)."""
+    """Render a figure to SVG or PNG bytes (SVG with text as text and without a date, so output is reproducible)."""
     if fmt not in {"svg", "png"}:
         raise ValueError(f"unknown picture format {fmt!r}; choose svg or png")
+    from matplotlib import rc_context
+
     buffer = io.BytesIO()
     metadata = {"Date": None} if fmt == "svg" else None
-    fig.savefig(buffer, format=fmt, dpi=dpi, bbox_inches="tight", metadata=metadata)
+    with rc_context({"svg.fonttype": "none"}):  # SVG text stays text: searchable, selectable, smaller
+        fig.savefig(buffer, format=fmt, dpi=dpi, bbox_inches="tight", metadata=metadata)
     return buffer.getvalue()
 
 
