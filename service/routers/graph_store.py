@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from evidencekg import writes
+from evidencekg.errors import BadRequest, NotFound, ShapeViolation, UnsupportedMediaType
 from evidencekg.store import QuerySyntaxError, StoreError
 from service.auth import require_write_token
 from service.deps import notify_write
@@ -25,10 +26,10 @@ _ALIASES = {"text/plain": "application/n-triples", "application/json": "applicat
 
 # Library error -> HTTP status (the most specific class first).
 _STATUS: tuple[tuple[type[Exception], int], ...] = (
-    (writes.ShapeViolation, 422),
-    (writes.UnsupportedMediaType, 415),
-    (writes.GraphNotFound, 404),
-    (writes.InvalidGraphIri, 400),
+    (ShapeViolation, 422),
+    (UnsupportedMediaType, 415),
+    (NotFound, 404),
+    (BadRequest, 400),
     (QuerySyntaxError, 400),
     (StoreError, 500),
 )

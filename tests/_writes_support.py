@@ -1,0 +1,104 @@
+"""Helpers for the write tests: a live uvicorn server, a real `oxigraph serve`, and stores to write to."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from evidencekg.remote import RemoteStore
+from evidencekg.store import OxigraphStore, Store
+
+TOKEN = "s3cret-test-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def free_port() -> int:
+    """A TCP port free on the loopback interface right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(url: str, timeout: float = 20.0) -> None:
+    """Poll a URL until it answers (any status) or fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            httpx.get(url, timeout=1.0)
+            return
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{url} did not come up within {timeout} s") from None
+            time.sleep(0.05)
+
+
+@contextmanager
+def live_server(app: FastAPI) -> Iterator[str]:
+    """Serve `app` with uvicorn in a background thread on a free loopback port; yields the base URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(base + "/store?default")
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def oxigraph_program() -> str:
+    """The `oxigraph` server program installed in the venv (skips when absent)."""
+    beside = Path(sys.executable).parent / "oxigraph"
+    found = str(beside) if beside.exists() else shutil.which("oxigraph")
+    if not found:
+        pytest.skip("the oxigraph server program is not installed")
+    return found
+
+
+@contextmanager
+def oxigraph_serve(folder: Path) -> Iterator[str]:
+    """A real `oxigraph serve --location folder` on a free loopback port; yields its base URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [oxigraph_program(), "serve", "--location", str(folder), "--bind", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(base + "/query")
+        yield base
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+        if process.stderr:
+            process.stderr.close()
+
+
+def remote_store(base: str) -> RemoteStore:
+    """A RemoteStore over an `oxigraph serve` base URL."""
+    return RemoteStore(f"{base}/query", f"{base}/update", f"{base}/store")
+
+
+def copy_into(source: OxigraphStore, target: Store) -> None:
+    """Load the default graph of `source` into `target` (one atomic load)."""
+    target.load(source.dump("application/n-triples"), "application/n-triples")
+
+
+def dataset(store: Store) -> set[str]:
+    """The store's quads as a set of N-Quads lines (blank node labels kept), for exact before/after checks."""
+    return {line for line in store.dump("application/n-quads").decode().splitlines() if line.strip()}
