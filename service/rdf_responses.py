@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import HTTPException, Response
 
+from service import negotiation
+
 HTML = "text/html"
 TURTLE = "text/turtle"
 JSON_LD = "application/ld+json"
@@ -26,53 +28,23 @@ FORMAT_NAMES: dict[str, str] = {
 ALIASES = {"application/xhtml+xml": HTML, "application/x-turtle": TURTLE, "text/plain": N_TRIPLES}
 
 
-def parse_accept(header: str | None) -> list[tuple[str, float]]:
-    """Media ranges with their q-values, in header order (a missing header accepts anything).
-
-    >>> parse_accept("text/turtle;q=0.5, text/html")
-    [('text/turtle', 0.5), ('text/html', 1.0)]
-    """
-    if not header or not header.strip():
-        return [("*/*", 1.0)]
-    ranges = []
-    for part in header.split(","):
-        fields = [f.strip() for f in part.split(";")]
-        if not fields[0]:
-            continue
-        q = 1.0
-        for param in fields[1:]:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    q = max(0.0, min(1.0, float(value)))
-                except ValueError:
-                    q = 0.0
-        ranges.append((ALIASES.get(fields[0].lower(), fields[0].lower()), q))
-    return ranges
-
-
-def _quality(media_type: str, ranges: list[tuple[str, float]]) -> float:
-    """The q-value the most specific matching range gives a media type (0 when none matches)."""
-    best, best_specificity = 0.0, -1
-    major = media_type.split("/")[0]
-    for pattern, q in ranges:
-        specificity = 2 if pattern == media_type else 1 if pattern == f"{major}/*" else 0 if pattern == "*/*" else -1
-        if specificity > best_specificity:
-            best, best_specificity = q, specificity
-    return best if best_specificity >= 0 else 0.0
-
-
 def choose(accept: str | None, offered: list[str]) -> str | None:
     """The offered media type the client prefers (ties go to the earlier offer), or None.
+
+    Accept is parsed by service.negotiation (the SPARQL endpoint's parser); common aliases
+    (application/xhtml+xml, text/plain...) count for the format they name.
 
     >>> choose("text/html,application/xhtml+xml,*/*;q=0.8", ["text/turtle", "text/html"])
     'text/html'
     >>> choose("application/ld+json", ["text/html", "text/turtle"]) is None
     True
     """
-    ranges = parse_accept(accept)
-    scored = [(_quality(m, ranges), -i, m) for i, m in enumerate(offered)]
-    q, _, media_type = max(scored)
+    ranges = negotiation.parse_accept(accept)
+    scored = []
+    for position, media_type in enumerate(offered):
+        names = [media_type] + [alias for alias, target in ALIASES.items() if target == media_type]
+        scored.append((max(negotiation.quality(ranges, name) for name in names), -position, media_type))
+    (q, _, _), _, media_type = max(scored)
     return media_type if q > 0 else None
 
 

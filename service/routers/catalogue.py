@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from evidencekg.describe import term_value
+from evidencekg.describe import Value, term_value
 from evidencekg.queries import CatalogueError, NamedQuery, bindings_for, get_query, list_queries, projected_variables
 from evidencekg.settings import Settings
-from evidencekg.store import GRAPH_FORMATS, RESULT_FORMATS, QueryKind, Store
+from evidencekg.store import RESULT_FORMATS, FormatChooser, Row, Store
+from service import negotiation
 from service.deps import get_settings, get_store
 from service.rdf_responses import HTML, choose
 from service.templating import page
@@ -65,17 +66,17 @@ def catalogue(request: Request, settings: Settings = Depends(get_settings)) -> R
     return JSONResponse(items)
 
 
-def _chooser(accept: str | None, forced: str | None) -> tuple[object, list[str]]:
-    """A FormatChooser for the store: the client's preferred media type per result family."""
-    offered = {QueryKind.SOLUTIONS: list(RESULT_FORMATS), QueryKind.BOOLEAN: list(RESULT_FORMATS),
-               QueryKind.GRAPH: list(GRAPH_FORMATS)}
+def result_chooser(accept: str | None, forced: str | None) -> FormatChooser:
+    """The /sparql endpoint's negotiation, or the one format ?format= forces (None when it cannot apply)."""
+    if forced is None:
+        return negotiation.chooser(accept)
+    return lambda kind: forced if forced in negotiation.OFFERS[kind] else None
 
-    def pick(kind: QueryKind) -> str | None:
-        if forced is not None:
-            return forced if forced in offered[kind] else None
-        return choose(accept, offered[kind])
 
-    return pick, [m for ms in offered.values() for m in ms]
+def result_table(query: NamedQuery, rows: list[Row]) -> tuple[list[str], list[list[Value | None]]]:
+    """Columns (in SELECT order) and display cells of a result, for the HTML table."""
+    columns = projected_variables(query) or sorted({k for row in rows for k in row})
+    return columns, [[term_value(row[c], {}) if c in row else None for c in columns] for row in rows]
 
 
 @router.get("/queries/{name}", summary="Run one catalogue query; its parameters are query-string parameters")
@@ -103,12 +104,9 @@ def run(
             raise HTTPException(400, f"unknown format {format!r}; use one of: {', '.join(RUN_FORMATS)}")
     accept = request.headers.get("accept")
     if forced == HTML or (forced is None and choose(accept, [*RESULT_FORMATS, HTML]) == HTML):
-        rows = store.select(query.text, bindings or None)
-        columns = projected_variables(query) or sorted({k for row in rows for k in row})
-        table = [[term_value(row[c], {}) if c in row else None for c in columns] for row in rows]
+        columns, table = result_table(query, store.select(query.text, bindings or None))
         return page("query_result.html", title=query.title, query=query_summary(query, True),
                     params=params, columns=columns, rows=table)
-    pick, offered = _chooser(accept, forced)
-    media_type, body = store.query_serialized(query.text, pick, bindings=bindings or None)  # type: ignore[arg-type]
+    media_type, body = store.query_serialized(query.text, result_chooser(accept, forced), bindings=bindings or None)
     return Response(body, media_type=media_type, headers={"Vary": "Accept"})
 
