@@ -88,37 +88,38 @@ def counts(store: Store) -> Counts:
     )
 
 
+def plural(n: int, word: str) -> str:
+    """`1 finding`, `2 findings`.
+
+    >>> plural(1, "sentence"), plural(29, "sentence")
+    ('1 sentence', '29 sentences')
+    """
+    return f"{n} {word}{'s' * (n != 1)}"
+
+
+def _text(row: dict, name: str) -> str:
+    return row[name].value if name in row else ""
+
+
+def _listed(row: dict, iri_var: str, label_var: str, *notes: str) -> ListedResource:
+    """A listed resource from a result row: a link labelled by `label_var`, notes joined by commas."""
+    iri, label = row[iri_var].value, _text(row, label_var)
+    return ListedResource(make_link(iri, {iri: label} if label else {}), ", ".join(n for n in notes if n))
+
+
 def constructs(store: Store) -> list[ListedResource]:
     """The constructs of the scheme, each with how many findings touch it."""
-    out = []
-    for row in store.select(_CONSTRUCTS):
-        iri = row["c"].value
-        label = row["label"].value if "label" in row else None
-        n = int(row["findings"].value)
-        out.append(ListedResource(make_link(iri, {iri: label} if label else {}), f"{n} finding{'s' * (n != 1)}"))
-    return out
+    return [_listed(r, "c", "label", plural(int(r["findings"].value), "finding")) for r in store.select(_CONSTRUCTS)]
 
 
 def sources(store: Store) -> list[ListedResource]:
     """The source documents facts were read from, with publisher and sentence count."""
-    out = []
-    for row in store.select(_SOURCES):
-        iri = row["d"].value
-        title = row["title"].value if "title" in row else None
-        n = int(row["sentences"].value)
-        note = ", ".join(
-            x for x in (row["publisher"].value if "publisher" in row else "", f"{n} sentences" if n else "") if x
-        )
-        out.append(ListedResource(make_link(iri, {iri: title} if title else {}), note))
-    return out
+    return [
+        _listed(r, "d", "title", _text(r, "publisher"), plural(int(r["sentences"].value), "sentence"))
+        for r in store.select(_SOURCES)
+    ]
 
 
 def publications(store: Store) -> list[ListedResource]:
     """The publications cited, with their year."""
-    out = []
-    for row in store.select(_PUBLICATIONS):
-        iri = row["p"].value
-        title = row["title"].value if "title" in row else None
-        year = row["year"].value[:4] if "year" in row else ""
-        out.append(ListedResource(make_link(iri, {iri: title} if title else {}), year))
-    return out
+    return [_listed(r, "p", "title", _text(r, "year")[:4]) for r in store.select(_PUBLICATIONS)]
