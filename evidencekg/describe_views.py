@@ -15,6 +15,7 @@ from evidencekg.describe import (
     Value,
     format_number,
     make_link,
+    resource_triples,
     term_value,
 )
 from evidencekg.namespaces import EKG, PREFIXES, sparql_prologue
@@ -205,13 +206,21 @@ def forest_href(a: Link | None, b: Link | None) -> str | None:
 
 
 def consistency_for(store: Store, iri: str) -> tuple[object | None, str | None]:
-    """The statcheck-like consistency result for a finding, if evidencekg.consistency is installed."""
+    """The statcheck-like consistency result for a finding, when evidencekg.consistency is installed.
+
+    Uses its documented `check_graph(rdflib.Graph) -> [result with .finding, .severity, .message]`
+    over the finding's own description; another module's failure never breaks the page.
+    """
     if importlib.util.find_spec("evidencekg.consistency") is None:
         return None, None
     try:
-        from evidencekg import consistency
+        import rdflib
 
-        return consistency.check_finding(store, iri), None  # type: ignore[attr-defined]
+        from evidencekg import consistency
+        graph = rdflib.Graph()
+        graph.parse(data=ox.serialize(resource_triples(store, iri), format=ox.RdfFormat.N_TRIPLES), format="nt")
+        results = [r for r in consistency.check_graph(graph) if str(getattr(r, "finding", "")) == iri]
+        return (results[0] if results else None), None
     except Exception as exc:  # noqa: BLE001 - another module's failure must not break the page
         return None, f"consistency check unavailable: {exc}"
 

@@ -143,6 +143,13 @@ def test_finding_page_shows_numbers_provenance_and_links(client: httpx.Client, s
     assert "https://w3id.org/evidencekg/id/construct" not in re.findall(r'href="([^"]+)"', response.text)
 
 
+def test_finding_page_shows_the_consistency_check(client: httpx.Client) -> None:
+    pytest.importorskip("evidencekg.consistency", reason="the consistency checker is not installed")
+    text = page_text(client.get("/id/finding/notsu2024-anxiety-alliance", headers={"Accept": "text/html"}))
+    assert "Consistency of the reported numbers" in text
+    assert "ok-within-rounding" in text  # r = -.09, CI [-.15, -.03], p = .01 agree only within rounding
+
+
 def test_same_association_is_shown_with_the_other_source(client: httpx.Client, shipped: rdflib.Graph) -> None:
     pairs = list(shipped.subject_objects(EKG.sameAssociationAs))
     if not pairs:
