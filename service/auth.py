@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hmac
 
-from fastapi import HTTPException, Request
+from fastapi import Request
 
+from evidencekg.errors import Unauthorized
 from evidencekg.settings import Settings
 
 
@@ -22,11 +23,7 @@ def token_problem(settings: Settings, authorization: str | None) -> str | None:
 
 
 def require_write_token(request: Request) -> None:
-    """FastAPI dependency: 401 (with WWW-Authenticate: Bearer) unless the request carries the write token."""
+    """FastAPI dependency: raises Unauthorized (401 with WWW-Authenticate: Bearer) unless the request carries the token."""
     problem = token_problem(request.app.state.settings, request.headers.get("authorization"))
     if problem is not None:
-        raise HTTPException(
-            status_code=401,
-            detail=problem,
-            headers={"WWW-Authenticate": 'Bearer realm="evidencekg"'},
-        )
+        raise Unauthorized(problem)

@@ -1,4 +1,4 @@
-"""Helpers for the write tests: a live uvicorn server, a real `oxigraph serve`, and stores to write to."""
+"""Helpers for the write tests: a real `oxigraph serve`, stores to write to, and exact dataset snapshots."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,8 +13,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
 from evidencekg.remote import RemoteStore
 from evidencekg.store import OxigraphStore, Store
@@ -42,22 +39,6 @@ def wait_for(url: str, timeout: float = 20.0) -> None:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{url} did not come up within {timeout} s") from None
             time.sleep(0.05)
-
-
-@contextmanager
-def live_server(app: FastAPI) -> Iterator[str]:
-    """Serve `app` with uvicorn in a background thread on a free loopback port; yields the base URL."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(base + "/store?default")
-        yield base
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def oxigraph_program() -> str:
