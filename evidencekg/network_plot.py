@@ -71,7 +71,7 @@ def layered_layout(graph: nx.MultiDiGraph) -> dict[str, Position]:
     return positions
 
 
-def page_positions(graph: nx.MultiDiGraph, scale: float = 110.0) -> dict[str, Position]:
+def page_positions(graph: nx.MultiDiGraph, scale: float = 80.0) -> dict[str, Position]:
     """Pixel positions for the interactive page: constructs as in the picture, layer nodes in a band below."""
     positions = {n: (x * scale, -y * scale) for n, (x, y) in layered_layout(graph).items()}
     bottom = max((y for _, y in positions.values()), default=0.0) + 1.6 * scale

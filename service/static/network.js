@@ -12,11 +12,16 @@
     Object.entries(attrs || {}).forEach(([key, value]) => {
       if (value !== undefined && value !== null) node.setAttribute(key, value);
     });
-    children.flat().forEach((child) => {
+    children.flat(Infinity).forEach((child) => {
       if (child === undefined || child === null || child === false) return;
       node.append(child instanceof Node ? child : String(child));
     });
     return node;
+  }
+
+  // Replace the panel's content (arrays are flattened, empty parts skipped).
+  function fill(...children) {
+    panel.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
   }
 
   // A local address for an evidencekg IRI (/id/...), else the IRI itself.
@@ -71,11 +76,11 @@
     const from = edge.source().data("label");
     const to = edge.target().data("label");
     if (d.kind !== "finding") {
-      panel.replaceChildren(el("h2", {}, `${from} → ${to}`), el("p", {}, d.label || d.kind));
+      fill(el("h2", {}, `${from} → ${to}`), el("p", {}, d.label || d.kind));
       return;
     }
     const forest = `/plots/forest?a=${encodeURIComponent(slug(edge.source().id()))}&b=${encodeURIComponent(slug(edge.target().id()))}`;
-    panel.replaceChildren(
+    fill(
       el("h2", {}, `${from} → ${to}`),
       el("p", { class: "edge-label" }, d.label),
       numbers(d),
@@ -97,7 +102,7 @@
   function showNode(node) {
     const d = node.data();
     if (d.kind !== "construct") {
-      panel.replaceChildren(el("h2", {}, d.label), el("p", { class: "kind" }, d.kind), el("p", {}, d.text),
+      fill(el("h2", {}, d.label), el("p", { class: "kind" }, d.kind), el("p", {}, d.text),
         el("p", { class: "note" }, el("a", { href: local(d.iri) }, "open its page")));
       return;
     }
@@ -105,7 +110,7 @@
     const layered = node.neighborhood("node.implication, node.mechanism");
     const implications = layered.filter(".implication");
     const mechanisms = layered.filter(".mechanism");
-    panel.replaceChildren(
+    fill(
       el("h2", {}, d.label),
       d.definition ? el("p", { class: "note" }, d.definition) : null,
       el("p", { class: "note" }, el("a", { href: local(d.iri) }, "construct page")),
@@ -118,10 +123,27 @@
     );
   }
 
+  const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
+  const NODE_TEXT = { construct: [12, 120], mechanism: [10, 150], implication: [10, 150] };  // font px, wrap width px
+  const measure = document.createElement("canvas").getContext("2d");
+
+  // The box a label needs when wrapped at maxWidth (node sizes are data, not the deprecated "label" size).
+  function labelBox(text, size, maxWidth) {
+    measure.font = `${size}px ${FONT}`;
+    const lines = [];
+    String(text).split(/\s+/).forEach((word) => {
+      const last = lines.length ? lines[lines.length - 1] : null;
+      if (last !== null && measure.measureText(`${last} ${word}`).width <= maxWidth) lines[lines.length - 1] = `${last} ${word}`;
+      else lines.push(word);
+    });
+    const width = Math.max(...lines.map((line) => measure.measureText(line).width));
+    return { w: Math.ceil(width) + 18, h: Math.ceil(lines.length * size * 1.25) + 14 };
+  }
+
   const style = [
     { selector: "node", style: {
       "label": "data(label)", "text-wrap": "wrap", "text-max-width": "120px", "text-valign": "center",
-      "font-size": 12, "shape": "round-rectangle", "width": "label", "height": "label", "padding": "8px",
+      "font-size": 12, "font-family": FONT, "shape": "round-rectangle", "width": "data(w)", "height": "data(h)",
       "background-color": "#f2f2f2", "border-width": 1, "border-color": "#444" } },
     { selector: "node.mechanism", style: { "background-color": "#ede3f6", "font-size": 10, "text-max-width": "150px" } },
     { selector: "node.implication", style: { "background-color": "#e3f3e6", "font-size": 10, "text-max-width": "150px" } },
@@ -184,7 +206,7 @@
   function showPaths(result) {
     cy.elements().removeClass("on-path");
     if (!result.paths.length) {
-      panel.replaceChildren(el("h2", {}, "No path"), el("p", {}, `No path of at most ${result.max_hops} hops.`));
+      fill(el("h2", {}, "No path"), el("p", {}, `No path of at most ${result.max_hops} hops.`));
       return;
     }
     const items = result.paths.map((path, index) => {
@@ -195,7 +217,7 @@
         ? el("p", { class: "note naive-product" }, `naive product of r = ${path.naive_product.toFixed(4)}: ${path.naive_product_note}`) : null;
       return el("li", { "data-path": index }, path.labels.join(" → "), el("ul", {}, hops), product);
     });
-    panel.replaceChildren(el("h2", {}, `Paths (${result.paths.length})`), el("ol", { class: "paths" }, items));
+    fill(el("h2", {}, `Paths (${result.paths.length})`), el("ol", { class: "paths" }, items));
     const first = result.paths[0];
     first.nodes.forEach((id) => cy.getElementById(id).addClass("on-path"));
     first.hops.forEach((hop) => {
@@ -207,23 +229,26 @@
   async function findPaths() {
     const from = document.getElementById("path-from").value;
     const to = document.getElementById("path-to").value;
-    if (from === to) { panel.replaceChildren(el("p", { class: "error" }, "Choose two different constructs.")); return; }
+    if (from === to) { fill(el("p", { class: "error" }, "Choose two different constructs.")); return; }
     const response = await fetch(`/api/network/paths?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
     const body = await response.json();
-    if (!response.ok) { panel.replaceChildren(el("p", { class: "error" }, JSON.stringify(body.detail))); return; }
+    if (!response.ok) { fill(el("p", { class: "error" }, JSON.stringify(body.detail))); return; }
     showPaths(body);
   }
 
   async function start() {
     const response = await fetch("/api/network");
-    if (!response.ok) { panel.replaceChildren(el("p", { class: "error" }, `could not load the network (${response.status})`)); return; }
+    if (!response.ok) { fill(el("p", { class: "error" }, `could not load the network (${response.status})`)); return; }
     const graph = await response.json();
+    graph.elements.nodes.forEach((node) => {
+      const [size, wrap] = NODE_TEXT[node.data.kind] || NODE_TEXT.construct;
+      Object.assign(node.data, labelBox(node.data.label, size, wrap));
+    });
     cy = cytoscape({
       container: document.getElementById("cy"),
       elements: graph.elements,
       style: style,
       layout: { name: "preset", fit: true, padding: 30 },
-      wheelSensitivity: 0.3,
     });
     window.cy = cy;
     cy.on("tap", "edge", (event) => showEdge(event.target));

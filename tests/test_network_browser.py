@@ -1,0 +1,122 @@
+"""The /network page in headless Chromium: loads offline without errors, shows the seed graph, panels and filters work."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+CONSTRUCTS, FINDINGS = 12, 6  # docs/model.md: the seed's constructs and association findings
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed (make browser)"),
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """One headless Chromium for the module."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def network_page(browser, live_url: str) -> Iterator[tuple[object, list[str], list[str]]]:
+    """The /network page, loaded and ready; yields (page, console errors, requests that left the server)."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors: list[str] = []
+    escaped: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    def only_local(route) -> None:
+        if route.request.url.startswith(live_url + "/"):
+            route.continue_()
+        else:
+            escaped.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_local)
+    page.goto(live_url + "/network")
+    page.wait_for_selector("body[data-network-ready='true']", timeout=20_000)
+    yield page, errors, escaped
+    if os.environ.get("EVIDENCEKG_SCREENSHOTS"):
+        page.screenshot(path=str(Path(os.environ["EVIDENCEKG_SCREENSHOTS"]) / "network.png"))
+    page.close()
+
+
+def _click_element(page, selector_js: str) -> None:
+    """Click a graph element at its rendered position (container offset + cytoscape coordinates)."""
+    x, y = page.evaluate(
+        f"""() => {{
+            const ele = {selector_js};
+            const box = document.getElementById('cy').getBoundingClientRect();
+            const p = ele.isEdge() ? ele.renderedMidpoint() : ele.renderedPosition();
+            return [box.left + p.x, box.top + p.y];
+        }}"""
+    )
+    page.mouse.click(x, y)
+
+
+def test_page_loads_offline_with_the_seed_graph(network_page) -> None:
+    page, errors, escaped = network_page
+    counts = page.evaluate("""() => ({
+        constructs: cy.nodes('.construct').filter(n => n.visible()).length,
+        findings: cy.edges('.finding').filter(e => e.visible()).length,
+        layerNodes: cy.nodes('.mechanism, .implication').filter(n => n.visible()).length,
+    })""")
+    assert counts == {"constructs": CONSTRUCTS, "findings": FINDINGS, "layerNodes": 0}
+    assert page.get_attribute("#network-counts", "data-findings") == str(FINDINGS)
+    assert errors == [] and escaped == []
+
+
+def test_clicking_the_avoidance_alliance_edge_shows_its_numbers(network_page) -> None:
+    page, errors, escaped = network_page
+    _click_element(page, "cy.getElementById('https://w3id.org/evidencekg/id/finding/notsu2024-avoidance-alliance')")
+    panel = page.locator("#network-panel")
+    panel.locator("h2").filter(has_text="attachment avoidance → therapeutic alliance").wait_for(timeout=5_000)
+    text = panel.inner_text()
+    assert "r = -0.13" in text and "[-0.19, -0.07]" in text
+    assert "p < 0.001" in text and "2299" in text and "10.1080/10503307.2024.2370344" in text
+    assert "r = -.13 (95% CI [-.19, -.07], p < .001)" in text  # the provenance sentence
+    assert errors == [] and escaped == []
+
+
+def test_clicking_the_alliance_lists_findings_and_implications(network_page) -> None:
+    page, errors, _ = network_page
+    _click_element(page, "cy.getElementById('https://w3id.org/evidencekg/id/construct/therapeutic-alliance')")
+    panel = page.locator("#network-panel")
+    panel.locator("h2").filter(has_text="therapeutic alliance").wait_for(timeout=5_000)
+    assert panel.locator("ul.node-findings > li").count() == FINDINGS
+    implications = page.evaluate(
+        "() => cy.getElementById('https://w3id.org/evidencekg/id/construct/therapeutic-alliance')"
+        ".neighborhood('node.implication').length"
+    )
+    assert implications > 0 and panel.locator("ul.node-implications > li").count() == implications
+    assert errors == []
+
+
+def test_filters_and_path_finder(network_page) -> None:
+    page, errors, escaped = network_page
+    page.check("#filter-significant")  # the internet-based r = .275 has neither CI nor p
+    assert page.get_attribute("#network-counts", "data-findings") == str(FINDINGS - 1)
+    page.uncheck("#filter-significant")
+    page.select_option("#filter-source", "https://w3id.org/evidencekg/id/publication/notsu2024")
+    assert page.get_attribute("#network-counts", "data-findings") == "2"
+    page.select_option("#filter-source", "")
+    page.check("#show-implications")
+    assert page.evaluate("() => cy.nodes('.implication').filter(n => n.visible()).length") > 0
+    page.click("#path-go")  # defaults: attachment avoidance -> psychotherapy outcome
+    page.locator("#network-panel .naive-product").wait_for(timeout=5_000)
+    assert "naive product of r = -0.0361" in page.inner_text("#network-panel")
+    assert page.evaluate("() => cy.$('.on-path').length") == 5  # 3 nodes + 2 chosen findings
+    assert errors == [] and escaped == []
