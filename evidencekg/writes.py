@@ -5,10 +5,13 @@ How a write runs (one writer lock per store is held from the copy to the commit)
 1. The store's whole dataset is copied into an in-memory pyoxigraph store and the write is
    applied to the copy (a Graph Store payload becomes a `DROP/CLEAR` + `INSERT DATA` update
    string built from the parsed payload; a SPARQL Update runs as given).
-2. The copy's post-write state (all graphs merged into one data graph, plus the ontology) is
-   validated with the SHACL shapes by `evidencekg.validate.validate_graph`. The write is
-   refused only for violations it introduces: violations already present before the write
-   (computed once and remembered per store state) do not block unrelated writes.
+2. The delta (quads added and removed) decides what to check: the nodes it touches and the
+   IRIs linking to a changed subject within two hops (`affected_nodes`). Those nodes are
+   validated with pyshacl's focus nodes against the copy's whole post-write data (all graphs
+   merged into one data graph, plus the ontology files): about 0.1-0.3 s on the shipped
+   store. The write is refused (ShapeViolation, with the readable report) only for
+   violations it introduces: when some are found, the same nodes are checked in the
+   pre-write state and violations already there are not held against the write.
 3. The write reaches the live store in ONE `store.update()` call, which is atomic in
    Oxigraph and forwarded as one request by `RemoteStore`: the same update string for Graph
    Store operations; for SPARQL Update, the exact delta (`DELETE DATA` + `INSERT DATA`) when
@@ -17,8 +20,8 @@ How a write runs (one writer lock per store is held from the copy to the commit)
    node labels).
 
 Copying the whole store is the simplest correct approach for the stores this project ships
-(a few thousand triples; about 20k after the Metapsy import): copy and validation take well
-under a second there. Writes made outside these functions (the loader, another client of a
+(a few thousand triples; about 20k after the Metapsy import); a store of millions of triples
+would need the copy replaced by a CONSTRUCT of the affected neighbourhood. Writes made outside these functions (the loader, another client of a
 remote endpoint) do not take the lock.
 """
 
