@@ -21,8 +21,8 @@ How a write runs (one writer lock per store is held from the copy to the commit)
 
 Copying the whole store is the simplest correct approach for the stores this project ships
 (a few thousand triples; about 20k after the Metapsy import); a store of millions of triples
-would need the copy replaced by a CONSTRUCT of the affected neighbourhood. Writes made outside these functions (the loader, another client of a
-remote endpoint) do not take the lock.
+would need the copy replaced by a CONSTRUCT of the affected neighbourhood. Writes made
+outside these functions (the loader, another client of a remote endpoint) do not take the lock.
 """
 
 from __future__ import annotations
