@@ -77,7 +77,8 @@ async def _description(request: Request) -> Response:
     return Response(body, media_type=media_type, headers={"Vary": "Accept"})
 
 
-@router.api_route(PATH, methods=["GET", "POST"], summary="SPARQL 1.1 Protocol: query, update, service description")
+@router.get(PATH, operation_id="sparql_get", summary="SPARQL 1.1 Protocol: query by GET, or the service description")
+@router.post(PATH, operation_id="sparql_post", summary="SPARQL 1.1 Protocol: query or update by POST")
 async def sparql(request: Request) -> Response:
     """Query by GET or POST (form or application/sparql-query), update by POST; no operation: the description."""
     parsed = parse_request(
