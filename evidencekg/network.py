@@ -147,12 +147,18 @@ def _add_construct(graph: nx.MultiDiGraph, iri: str, **attrs: Any) -> None:
     graph.add_node(iri, **node)
 
 
+def parse_layers(text: str) -> tuple[str, ...]:
+    """Layers from a comma-separated list ("mechanisms,implications"); an unknown one is a ValueError."""
+    chosen = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [layer for layer in chosen if layer not in LAYERS]
+    if unknown:
+        raise ValueError(f"unknown layer {', '.join(unknown)}; choose from {', '.join(LAYERS)}")
+    return chosen
+
+
 def _add_layers(graph: nx.MultiDiGraph, store: Store, layers: Iterable[str]) -> None:
     """Add proposed mechanisms and practice implications as nodes linked to their constructs."""
-    wanted = set(layers)
-    unknown = wanted - set(LAYERS)
-    if unknown:
-        raise ValueError(f"unknown network layer(s) {sorted(unknown)}; choose from {list(LAYERS)}")
+    wanted = set(parse_layers(",".join(layers)))
     specs = [("mechanisms", "network-mechanisms", "mechanism", MECHANISM)]
     specs.append(("implications", "network-implications", "implication", IMPLICATION))
     for layer, query, key, kind in specs:

@@ -341,3 +341,5 @@ def test_export_route_sets_media_type(live_url: str) -> None:
     response = httpx.get(live_url + "/api/network/export/gexf")
     assert response.status_code == 200 and response.headers["content-type"].startswith("application/gexf+xml")
     assert httpx.get(live_url + "/api/network/export/pdf").status_code == 404
+    bad_layer = httpx.get(live_url + "/api/network", params={"layers": "mechanisms,moods"})
+    assert bad_layer.status_code == 400 and "moods" in bad_layer.json()["detail"]

@@ -13,7 +13,15 @@ from rich.table import Table
 
 from evidencekg.cli.evidence import fail, pick_store
 from evidencekg.loader import LoadError
-from evidencekg.network import LAYERS, UnknownConstruct, build_network, centrality, neighbourhood, resolve_construct
+from evidencekg.network import (
+    LAYERS,
+    UnknownConstruct,
+    build_network,
+    centrality,
+    neighbourhood,
+    parse_layers,
+    resolve_construct,
+)
 from evidencekg.network_export import EXPORTS, export_network
 from evidencekg.network_paths import DEFAULT_MAX_HOPS, find_paths
 from evidencekg.settings import get_settings
@@ -70,10 +78,10 @@ def export(
     """Write the construct network as GraphML, GEXF, Cytoscape JSON, DOT, SVG or PNG."""
     if fmt not in EXPORTS:
         raise fail(f"--format {fmt!r}: choose one of {', '.join(EXPORTS)}", 2)
-    chosen = tuple(part.strip() for part in layers.split(",") if part.strip())
-    unknown = [layer for layer in chosen if layer not in LAYERS]
-    if unknown:
-        raise fail(f"--layers {', '.join(unknown)}: choose from {', '.join(LAYERS)}", 2)
+    try:
+        chosen = parse_layers(layers)
+    except ValueError as exc:
+        raise fail(f"--layers: {exc}", 2) from exc
     graph = _network(store, endpoint, chosen)
     data = export_network(graph, fmt)
     try:

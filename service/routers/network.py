@@ -9,7 +9,15 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from evidencekg.namespaces import ID
-from evidencekg.network import LAYERS, UnknownConstruct, build_network, centrality, neighbourhood, resolve_construct
+from evidencekg.network import (
+    LAYERS,
+    UnknownConstruct,
+    build_network,
+    centrality,
+    neighbourhood,
+    parse_layers,
+    resolve_construct,
+)
 from evidencekg.network_export import EXPORTS, cytoscape_elements, export_network
 from evidencekg.network_paths import DEFAULT_MAX_HOPS, find_paths
 from evidencekg.network_plot import page_positions, pair_forest
@@ -22,11 +30,10 @@ router = APIRouter(tags=["network"])
 
 def _layers(layers: str) -> tuple[str, ...]:
     """The layers named in a comma-separated parameter; an unknown one is a 400."""
-    chosen = tuple(part.strip() for part in layers.split(",") if part.strip())
-    unknown = [layer for layer in chosen if layer not in LAYERS]
-    if unknown:
-        raise HTTPException(400, f"layers: unknown {', '.join(unknown)}; choose from {', '.join(LAYERS)}")
-    return chosen
+    try:
+        return parse_layers(layers)
+    except ValueError as exc:
+        raise HTTPException(400, f"layers: {exc}") from exc
 
 
 def _resolve(graph: nx.MultiDiGraph, name: str, parameter: str) -> str:
