@@ -154,8 +154,7 @@ class ProcessExecutor:
         self._generation = 1
         self._published: worker.Source | None = None
         self._started = False
-        self._closed = False
-        self._finalizer = weakref.finalize(self, _shutdown, self._pool)
+        weakref.finalize(self, _shutdown, self._pool)
 
     @property
     def pids(self) -> list[int]:
@@ -178,12 +177,15 @@ class ProcessExecutor:
             query, formats, tuple(default_graphs), tuple(named_graphs), base_iri, self.settings.result_limit, self._source()
         )
         w = self._acquire(time.monotonic() + timeout)
+        switched = w.source != job.source
         try:
             reply = self._exchange(w, job, timeout)
         except BaseException:
             self._replace(w)
             raise
         self._idle.put(w)
+        if switched:
+            self._prune()  # the copy this worker had open may be unused now
         if reply[0] == "error":
             raise reply[1]
         return reply[1], reply[2]
@@ -216,17 +218,19 @@ class ProcessExecutor:
             self._generation += 1
 
     def close(self) -> None:
-        """Stop the workers and delete the published copies."""
-        self._closed = True
-        self._finalizer()
+        """Stop the workers and delete the published copies (a later query starts afresh)."""
+        with self._lock:
+            self._started = False
+            self._published = None
+            while not self._idle.empty():
+                self._idle.get_nowait()
+            _shutdown(self._pool)
 
     # -- the pool ---------------------------------------------------------------------------
 
     def _acquire(self, deadline: float) -> _Worker:
         """An idle, started worker; QueryTimeout when every worker stays busy until the deadline."""
         with self._lock:
-            if self._closed:
-                raise StoreError("the query executor is closed")
             if not self._started:
                 self._started = True
                 for _ in range(self.size):
@@ -267,8 +271,8 @@ class ProcessExecutor:
         w.process.wait(5.0)
         w.conn.close()
         with self._lock:
-            self._pool.workers.discard(w)
-            if not self._closed:
+            if w in self._pool.workers:  # not already stopped by close()
+                self._pool.workers.discard(w)
                 self._idle.put(self._spawn())
         self._prune()
 
@@ -285,6 +289,7 @@ class ProcessExecutor:
 
     def _publish(self, generation: int) -> worker.Source:
         """Write a new immutable copy: a hard-link checkpoint on disk, an N-Quads dump for memory."""
+        self._pool.folder.mkdir(parents=True, exist_ok=True)
         target = self._pool.folder / f"generation-{generation}"
         oxigraph = self.store.oxigraph
         if self.store.path is not None:

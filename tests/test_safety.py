@@ -283,3 +283,44 @@ def test_serve_binds_loopback_by_default(tmp_path: Path) -> None:
         process.terminate()
         output, _ = process.communicate(timeout=15)
     assert f"http://127.0.0.1:{port}/sparql" in output
+
+
+def test_disk_store_workers_read_checkpoints_that_follow_writes(tmp_path: Path) -> None:
+    """On disk, workers read backup() checkpoints; after notify_write the next query sees the write, old ones go."""
+    from evidencekg.executor import ProcessExecutor
+    from evidencekg.settings import get_settings
+
+    store = OxigraphStore(tmp_path / "store")
+    store.update("INSERT DATA { <http://example.org/a> <http://example.org/p> 1 }")
+    executor = ProcessExecutor(store, get_settings(store_path=tmp_path / "store", query_workers=1))
+    json_results = lambda kind: "application/sparql-results+json"  # noqa: E731
+    try:
+        count = "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"
+        assert b'"value":"1"' in executor.run(count, json_results)[1]
+        store.update("INSERT DATA { <http://example.org/b> <http://example.org/p> 2 }")
+        assert b'"value":"1"' in executor.run(count, json_results)[1]  # not notified: the old checkpoint
+        executor.notify_write()
+        assert b'"value":"2"' in executor.run(count, json_results)[1]
+        copies = sorted(p.name for p in executor._pool.folder.iterdir())  # noqa: SLF001
+        assert copies == ["generation-2"], copies  # the worker moved on: generation 1 was deleted
+    finally:
+        executor.close()
+    assert not executor._pool.folder.exists()  # noqa: SLF001
+
+
+def test_remote_store_query_times_out_with_503(safe_server: tuple[str, object]) -> None:
+    """Over a RemoteStore the HTTP timeout (query_timeout) ends a slow query with a 503, not a hang."""
+    from evidencekg.remote import RemoteStore
+    from service.app import create_app
+    from evidencekg.settings import get_settings
+
+    remote_url, _ = safe_server
+    settings = get_settings(endpoint=f"{remote_url}/sparql", query_timeout=1.0, memory=False)
+    app = create_app(RemoteStore(f"{remote_url}/sparql", timeout=settings.query_timeout), settings)
+    with live_server(app) as base_url:
+        assert query(base_url, "ASK { ?s ?p 7 }").json()["boolean"] is True
+        started = time.monotonic()
+        response = query(base_url, SLOW)
+        assert response.status_code == 503
+        assert "did not answer within 1 s" in response.text
+        assert time.monotonic() - started < TIMEOUT
