@@ -150,6 +150,46 @@ def cached_quads(files: Sequence[Path]) -> tuple[ox.Quad, ...]:
     return _quads_of(tuple((p, p.stat().st_mtime) for p in files))
 
 
+OWL = "http://www.w3.org/2002/07/owl#"
+# Types that make a subject part of the vocabulary (a term definition), not data about the world.
+VOCABULARY_TYPES = frozenset(
+    ox.NamedNode(iri)
+    for iri in (
+        *(OWL + t for t in ("Ontology", "Class", "NamedIndividual", "ObjectProperty", "DatatypeProperty")),
+        *(OWL + t for t in ("AnnotationProperty", "SymmetricProperty", "TransitiveProperty", "FunctionalProperty")),
+        "http://www.w3.org/2000/01/rdf-schema#Class",
+        "http://www.w3.org/1999/02/22-rdf-syntax-ns#Property",
+    )
+)
+
+
+@lru_cache(maxsize=4)
+def _vocabulary(files: tuple[tuple[Path, float], ...]) -> tuple[ox.Quad, ...]:
+    """The vocabulary triples of some files (cached by file mtimes)."""
+    quads = _quads_of(files)
+    by_subject: dict[object, list[ox.Quad]] = {}
+    for q in quads:
+        by_subject.setdefault(q.subject, []).append(q)
+    keep = {q.subject for q in quads if q.predicate == RDF_TYPE and q.object in VOCABULARY_TYPES}
+    frontier = list(keep)
+    while frontier:  # the blank nodes a term's definition uses (lists, restrictions), transitively
+        for q in by_subject.get(frontier.pop(), []):
+            if isinstance(q.object, ox.BlankNode) and q.object not in keep:
+                keep.add(q.object)
+                frontier.append(q.object)
+    return tuple(q for q in quads if q.subject in keep)
+
+
+def vocabulary_quads(settings: Settings) -> tuple[ox.Quad, ...]:
+    """The ontology's term definitions (classes, properties, named individuals, the ontology header).
+
+    This is what the shapes need besides the data (class hierarchy for sh:class, enumerated
+    individuals), without the ontology folder's instances (the construct scheme and its
+    constructs), which are data: a store that deletes them no longer holds them.
+    """
+    return _vocabulary(tuple((p, p.stat().st_mtime) for p in ontology_files(settings)))
+
+
 @lru_cache(maxsize=4)
 def _shapes_graph(files: tuple[tuple[Path, float], ...]) -> rdflib.Graph:
     """The shapes as an rdflib graph, built once per set of file mtimes (pyshacl only reads it)."""

@@ -54,10 +54,9 @@ from evidencekg.store import (
 from evidencekg.validate import (
     ShapeProblem,
     ValidationReport,
-    cached_quads,
-    ontology_files,
     shape_problems,
     shapes_graph,
+    vocabulary_quads,
 )
 
 NQUADS = "application/n-quads"
@@ -229,7 +228,11 @@ def affected_nodes(copy: ox.Store, changed: Iterable[ox.Quad]) -> set[ox.NamedNo
 
 
 def _problems(quads: Iterable[ox.Quad], focus: set[str], settings: Settings) -> list[ShapeProblem]:
-    """The Violations of some focus nodes, validated against all the data (graphs merged) + the ontology.
+    """The Violations of some focus nodes, judged on a store state (graphs merged) + the ontology's vocabulary.
+
+    Only the vocabulary (classes, properties, named individuals) comes from files: everything
+    else, the construct scheme included, is judged as the store holds it, so a write that
+    removes data is checked against what remains, not against the shipped files.
 
     pyshacl's `focus_nodes` checks only those nodes (against the shapes that target them): about
     ten times faster than validating every node, and the write path needs no more.
@@ -239,7 +242,7 @@ def _problems(quads: Iterable[ox.Quad], focus: set[str], settings: Settings) -> 
         return []
     data = ox.Store()
     data.extend(ox.Quad(q.subject, q.predicate, q.object) for q in quads)
-    data.extend(cached_quads(ontology_files(settings)))
+    data.extend(vocabulary_quads(settings))
     _conforms, results, _text = pyshacl.validate(
         data,
         shacl_graph=shapes,

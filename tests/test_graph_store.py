@@ -178,3 +178,17 @@ def test_get_negotiates_the_format(loaded_store: OxigraphStore, accept: str | No
 def ground(graph: rdflib.Graph) -> set[tuple[rdflib.term.Node, ...]]:
     """The triples without blank nodes (comparable across serializations, unlike bnode labels)."""
     return {t for t in graph if not any(isinstance(term, rdflib.BNode) for term in t)}
+
+
+def test_every_openapi_operation_has_its_own_id() -> None:
+    import warnings
+
+    from tests._server import memory_app
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # FastAPI warns on a duplicate operation id
+        schema = memory_app().openapi()
+    operations = {(path, method): op["operationId"] for path, ops in schema["paths"].items() for method, op in ops.items()}
+    assert len(set(operations.values())) == len(operations)
+    for path in ("/store", "/store/{path}"):
+        assert {m for p, m in operations if p == path} == {"get", "head", "put", "post", "delete"}

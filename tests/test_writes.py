@@ -182,3 +182,26 @@ def test_on_disk_store_keeps_a_refused_write_out(tmp_path: Path, loaded_store: O
     with pytest.raises(ShapeViolation):
         writes.post_graph(disk, None, mutated("k-zero").encode(), TURTLE, project_settings)
     assert dataset(disk) == before
+
+
+def test_a_write_is_judged_on_the_store_it_leaves_not_on_the_shipped_files(
+    store: Store, project_settings: Settings
+) -> None:
+    shipped = store.dump("application/n-triples")
+    # Deleting a construct that findings still use is refused: the scheme is data in the store.
+    anxiety = "https://w3id.org/evidencekg/id/construct/attachment-anxiety"
+    before = dataset(store)
+    with pytest.raises(ShapeViolation) as caught:
+        writes.sparql_update(store, f"DELETE WHERE {{ <{anxiety}> ?p ?o }}", project_settings)
+    assert "attachment-anxiety" in caught.value.report
+    assert dataset(store) == before
+    # Emptying the whole store leaves nothing that breaks a shape: allowed.
+    result = writes.sparql_update(store, "DROP ALL", project_settings)
+    assert result.removed == len(before) and dataset(store) == set()
+    # A finding alone cannot land in the empty store: its constructs and sources are not there.
+    with pytest.raises(ShapeViolation):
+        writes.put_graph(store, None, VALID_FINDING.encode(), TURTLE, project_settings)
+    assert dataset(store) == set()
+    # Putting the shipped evidence back as the default graph is accepted.
+    writes.put_graph(store, None, shipped, "application/n-triples", project_settings)
+    assert len(dataset(store)) == len(shipped.decode().strip().splitlines())

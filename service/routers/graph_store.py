@@ -110,15 +110,29 @@ async def handle(request: Request, target: Target) -> Response:
     return Response(status_code=201 if result.created else 204)
 
 
-@router.api_route("/store", methods=GRAPH_METHODS, summary="Graph Store Protocol (indirect: ?graph=IRI or ?default)")
 async def graph_store(request: Request) -> Response:
     """GET/HEAD read a graph; PUT replaces, POST merges (POST with no graph creates one), DELETE drops."""
     return await handle(request, indirect_target(request))
 
 
-@router.api_route(
-    "/store/{path:path}", methods=GRAPH_METHODS, summary="Graph Store Protocol (direct: the URL is the graph)"
-)
 async def graph_store_direct(request: Request, path: str) -> Response:
     """The same operations on the graph whose IRI is this URL."""
     return await handle(request, direct_target(request))
+
+
+# One route per method, so each OpenAPI operation has its own id (a multi-method route repeats one).
+for _method in GRAPH_METHODS:
+    router.add_api_route(
+        "/store",
+        graph_store,
+        methods=[_method],
+        operation_id=f"store_{_method.lower()}",
+        summary=f"Graph Store Protocol {_method} (indirect: ?graph=IRI or ?default)",
+    )
+    router.add_api_route(
+        "/store/{path:path}",
+        graph_store_direct,
+        methods=[_method],
+        operation_id=f"store_direct_{_method.lower()}",
+        summary=f"Graph Store Protocol {_method} (direct: the URL is the graph)",
+    )
