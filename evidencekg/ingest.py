@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +17,7 @@ from evidencekg.store import Store
 from evidencekg.tabular import RowError, TableError, TableRow
 
 FORMATS: tuple[str, ...] = ("sheet", "metapsy")
+CHUNK_ROWS = 10  # rows per SHACL run (see validate_batch)
 
 # Rater words accepted in sheets and Metapsy files -> ekg:RaterPerspective individuals.
 RATERS: dict[str, URIRef] = {
@@ -115,13 +116,54 @@ class Batch:
         return f"{where}: {message} ({focus})"
 
 
-def validate_batch(batch: Batch, settings: Settings) -> None:
-    """SHACL-validate the batch with the ontology; raise IngestError naming rows on any Violation."""
-    from evidencekg.validate import validate_graph
+def _chunks(batch: Batch, size: int) -> Iterator[tuple[rdflib.Graph, set[rdflib.term.Node]]]:
+    """Split the batch by rows: each chunk holds its rows' triples, the shared (row-less) triples and the
+    rdf:type of every node it links to; its focus nodes are its own subjects (shared ones in chunk 0)."""
+    by_chunk: dict[int, rdflib.Graph] = {}
+    shared = rdflib.Graph()
+    for s, p, o in batch.graph:
+        row = batch.rows_of.get(s)  # type: ignore[arg-type]
+        target = shared if row is None else by_chunk.setdefault((row - 1) // size, rdflib.Graph())
+        target.add((s, p, o))
+    for index in sorted(by_chunk) or [0]:
+        chunk = by_chunk.get(index, rdflib.Graph())
+        focus: set[rdflib.term.Node] = set(chunk.subjects()) | (set(shared.subjects()) if index == 0 else set())
+        for obj in set(chunk.objects()):
+            for cls in batch.graph.objects(obj, RDF.type):
+                chunk.add((obj, RDF.type, cls))
+        chunk += shared
+        yield chunk, focus
 
-    report = validate_graph(batch.graph, settings=settings)
-    if report.violations:
-        lines = [batch.row_message(v.focus_node, v.path, v.message) for v in report.violations]
+
+def validate_batch(batch: Batch, settings: Settings, chunk_rows: int = CHUNK_ROWS) -> None:
+    """SHACL-validate every node the batch creates (with the ontology); IngestError naming rows on Violations.
+
+    pyshacl's cost grows with the square of the data it holds (each result it builds counts the
+    whole graph), so rows are validated in small chunks; each row's triples only link within their
+    row or to shared nodes (document, conditions, measures), which every chunk carries.
+    """
+    import pyoxigraph as ox
+    import pyshacl
+
+    from evidencekg.validate import cached_quads, ontology_files, quads_of, shape_problems, shapes_graph
+
+    shapes = shapes_graph(settings)
+    if shapes is None:
+        return
+    kept = (str(RDF.type), str(RDFS.subClassOf))  # what sh:targetClass and sh:class read
+    ontology = [ox.Quad(q.subject, q.predicate, q.object) for q in cached_quads(ontology_files(settings)) if q.predicate.value in kept]
+    violations = []
+    for chunk, focus in _chunks(batch, chunk_rows):
+        data = ox.Store()
+        data.extend(quads_of(chunk))
+        data.extend(ontology)
+        _ok, results, _text = pyshacl.validate(
+            data, shacl_graph=shapes, inference="none", allow_warnings=True, advanced=True,
+            focus_nodes=[n for n in focus if isinstance(n, URIRef)],
+        )  # fmt: skip
+        violations += [p for p in shape_problems(results, lambda _node: None) if p.severity == "Violation"]
+    if violations:
+        lines = [batch.row_message(v.focus_node, v.path, v.message) for v in violations]
         shown = "\n".join(lines[:20]) + (f"\n... and {len(lines) - 20} more" if len(lines) > 20 else "")
         raise IngestError(f"{len(lines)} problem(s), nothing was written:\n{shown}")
 
