@@ -88,3 +88,52 @@ def write_finding(folder: Path, mutation: str | None = None, name: str = "findin
     path = folder / name
     path.write_text(text, encoding="utf-8")
     return path
+
+# One trial comparison as a Metapsy row gives it (arms, instrument, rater, time point, Hedges' g
+# with its standard error), with its conditions and measure in their schemes: the model must
+# hold it without change. The numbers are made up for the test; they are not evidence.
+COMPARISON = "https://w3id.org/evidencekg/id/finding/trial2020-cbt-cau-bdi-post"
+VALID_COMPARISON = PREFIXES + """
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+
+<https://w3id.org/evidencekg/id/condition/test-cbt> a ekg:Condition ;
+    skos:prefLabel "cognitive behavioural therapy (test)" ;
+    skos:inScheme <https://w3id.org/evidencekg/id/scheme/conditions> .
+<https://w3id.org/evidencekg/id/condition/test-cau> a ekg:Condition ;
+    skos:prefLabel "care as usual (test)" ;
+    skos:inScheme <https://w3id.org/evidencekg/id/scheme/conditions> .
+<https://w3id.org/evidencekg/id/measure/test-bdi> a ekg:Measure ;
+    skos:prefLabel "depression inventory (test)" ;
+    skos:inScheme <https://w3id.org/evidencekg/id/scheme/measures> .
+
+<https://w3id.org/evidencekg/id/document/trial2020-data> a ekg:SourceDocument ;
+    dcterms:title "A test data file of trial comparisons" .
+<https://w3id.org/evidencekg/id/sentence/trial2020-data-r1> a ekg:SourceSentence ;
+    dcterms:isPartOf <https://w3id.org/evidencekg/id/document/trial2020-data> ;
+    ekg:position 1 ; ekg:sentenceKind "row" ;
+    rdf:value "Trial, 2020; test-cbt; test-cau; 0.42; 0.21; test-bdi; self-report; post; 40; 35" .
+<https://w3id.org/evidencekg/id/publication/trial2020-data> a ekg:Publication ;
+    bibo:doi "10.1000/trial.2020" ;
+    dcterms:title "A test data set" ;
+    dcterms:issued "2020"^^xsd:gYear .
+<https://w3id.org/evidencekg/id/study/trial2020> a ekg:PrimaryStudy ;
+    ekg:studyLabel "Trial, 2020" ;
+    ekg:reportedIn <https://w3id.org/evidencekg/id/publication/trial2020-data> ;
+    prov:wasDerivedFrom <https://w3id.org/evidencekg/id/sentence/trial2020-data-r1> .
+
+<https://w3id.org/evidencekg/id/finding/trial2020-cbt-cau-bdi-post> a ekg:ReportedFinding ;
+    ekg:fromStudy <https://w3id.org/evidencekg/id/study/trial2020> ;
+    ekg:reportedIn <https://w3id.org/evidencekg/id/publication/trial2020-data> ;
+    ekg:interventionCondition <https://w3id.org/evidencekg/id/condition/test-cbt> ;
+    ekg:comparatorCondition <https://w3id.org/evidencekg/id/condition/test-cau> ;
+    ekg:toConstruct <https://w3id.org/evidencekg/id/construct/depressive-symptoms> ;
+    ekg:instrument <https://w3id.org/evidencekg/id/measure/test-bdi> ;
+    ekg:raterPerspective ekg:SelfReport ;
+    ekg:timePoint "post" ;
+    ekg:effectSizeMeasure obo:STATO_0000319 ;
+    ekg:estimate 0.42 ;
+    ekg:standardError 0.21 ;
+    ekg:arm1SampleSize 40 ;
+    ekg:arm2SampleSize 35 ;
+    prov:wasDerivedFrom <https://w3id.org/evidencekg/id/sentence/trial2020-data-r1> .
+"""

@@ -18,7 +18,7 @@ from evidencekg.validate import (
     validate_files,
     validate_graph,
 )
-from tests._evidence_support import FINDING, MUTATIONS, VALID_FINDING, write_finding
+from tests._evidence_support import COMPARISON, FINDING, MUTATIONS, VALID_COMPARISON, VALID_FINDING, write_finding
 
 
 @pytest.fixture
@@ -51,6 +51,41 @@ def test_each_mutation_is_a_violation_on_the_finding(tmp_path: Path, shapes_pres
     text = report.text()
     for word in MUTATIONS[mutation][2]:
         assert word in text, f"{word!r} not in report:\n{text}"
+
+
+def test_each_violation_carries_only_its_own_message(tmp_path: Path, shapes_present: Settings) -> None:
+    """r = 1.5 is reported as a range error, not also as a malformed association."""
+    report = validate_files([write_finding(tmp_path, "r-out-of-range")], shapes_present)
+    [range_problem] = [p for p in report.violations if "[-1, 1]" in p.message]
+    assert range_problem.message == "Pearson r must lie in [-1, 1]: the estimate is 1.5"
+    assert not any("either an association" in p.message for p in report.violations), report.text()
+
+
+def test_trial_comparison_record_conforms(tmp_path: Path, shapes_present: Settings) -> None:
+    """A Metapsy-style comparison (two arms, instrument, rater, time point, Hedges' g and SE) fits the model."""
+    path = tmp_path / "comparison.ttl"
+    path.write_text(VALID_COMPARISON)
+    report = validate_files([path], shapes_present)
+    assert report.conforms and report.warnings == [], report.text()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "words"),
+    [
+        ("    ekg:comparatorCondition <https://w3id.org/evidencekg/id/condition/test-cau> ;\n", "", "either an association"),
+        ("ekg:toConstruct <", "ekg:fromConstruct <https://w3id.org/evidencekg/id/construct/attachment-anxiety> ;\n    ekg:toConstruct <", "either an association"),
+        ("ekg:arm2SampleSize 35", "ekg:arm2SampleSize 0", "Arm 2 sample size"),
+        ("ekg:standardError 0.21", "ekg:standardError -0.21", "Standard error"),
+        ("ekg:instrument <https://w3id.org/evidencekg/id/measure/test-bdi>", "ekg:instrument <https://w3id.org/evidencekg/id/condition/test-cbt>", "measures scheme"),
+    ],
+)
+def test_broken_trial_comparison_is_a_violation(tmp_path: Path, shapes_present: Settings, old: str, new: str, words: str) -> None:
+    assert old in VALID_COMPARISON
+    path = tmp_path / "comparison.ttl"
+    path.write_text(VALID_COMPARISON.replace(old, new))
+    report = validate_files([path], shapes_present)
+    assert report.exit_code == 1
+    assert any(p.focus_node == COMPARISON and words in p.message for p in report.violations), report.text()
 
 
 def test_turtle_typo_gives_line_and_column(tmp_path: Path, shapes_present: Settings) -> None:
