@@ -71,6 +71,7 @@ class Batch:
     graph: rdflib.Graph = field(default_factory=rdflib.Graph)
     rows_of: dict[URIRef, int] = field(default_factory=dict)
     columns_of: dict[URIRef, str] = field(default_factory=dict)  # property -> column it came from
+    context: rdflib.Graph = field(default_factory=rdflib.Graph)  # validated alongside, never written
     findings: int = 0
 
     def add(self, subject: URIRef, predicate: URIRef, obj: rdflib.term.Node | None, row: int | None = None) -> None:
@@ -132,6 +133,7 @@ def _chunks(batch: Batch, size: int) -> Iterator[tuple[rdflib.Graph, set[rdflib.
             for cls in batch.graph.objects(obj, RDF.type):
                 chunk.add((obj, RDF.type, cls))
         chunk += shared
+        chunk += batch.context
         yield chunk, focus
 
 
