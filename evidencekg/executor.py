@@ -32,7 +32,7 @@ import pyoxigraph as ox
 from evidencekg import guard, worker
 from evidencekg.errors import NotAcceptable, QueryTimeout, StoreError
 from evidencekg.settings import Settings
-from evidencekg.store import FormatChooser, OxigraphStore, QueryKind, Store
+from evidencekg.store import Bindings, FormatChooser, OxigraphStore, QueryKind, Store
 
 STARTUP_TIMEOUT = 60.0  # seconds a new worker may take to start or to open a new copy of the store
 
@@ -47,8 +47,12 @@ class Executor(Protocol):
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
         base_iri: str | None = None,
+        bindings: Bindings | None = None,
     ) -> tuple[str, bytes]:
-        """Run a query (blocking; call it off the event loop) and return (media type, body)."""
+        """Run a query (blocking; call it off the event loop) and return (media type, body).
+
+        `bindings` pre-bind variables to terms (a named query's parameters: never pasted into the text).
+        """
 
     def notify_write(self) -> None:
         """The store changed: later queries must see the change."""
@@ -86,12 +90,13 @@ class DirectExecutor:
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
         base_iri: str | None = None,
+        bindings: Bindings | None = None,
     ) -> tuple[str, bytes]:
         """Check SERVICE targets, then forward the query."""
         formats_for(choose)
         guard.check(query, self.settings.service_allowlist, base_iri)
         try:
-            return self.store.query_serialized(query, choose, default_graphs, named_graphs)
+            return self.store.query_serialized(query, choose, default_graphs, named_graphs, bindings)
         except httpx.TimeoutException as exc:
             raise QueryTimeout(f"the remote endpoint did not answer within {self.settings.query_timeout:g} s") from exc
         except httpx.TransportError as exc:
@@ -168,13 +173,21 @@ class ProcessExecutor:
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
         base_iri: str | None = None,
+        bindings: Bindings | None = None,
     ) -> tuple[str, bytes]:
         """Run a query in a worker; QueryTimeout (worker killed) when it outlives settings.query_timeout."""
         formats = formats_for(choose)
         guard.check(query, self.settings.service_allowlist, base_iri)
         timeout = self.settings.query_timeout
         job = worker.Job(
-            query, formats, tuple(default_graphs), tuple(named_graphs), base_iri, self.settings.result_limit, self._source()
+            query,
+            formats,
+            tuple(default_graphs),
+            tuple(named_graphs),
+            base_iri,
+            self.settings.result_limit,
+            self._source(),
+            tuple((bindings or {}).items()),
         )
         w = self._acquire(time.monotonic() + timeout)
         switched = w.source != job.source

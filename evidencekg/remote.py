@@ -17,7 +17,8 @@ from evidencekg.store import (
     QuerySyntaxError,
     Row,
     StoreError,
-    values_clause,
+    solution_rows,
+    with_values,
 )
 
 _ACCEPT_ALL = ", ".join([*RESULT_FORMATS, *GRAPH_FORMATS])
@@ -53,7 +54,7 @@ class RemoteStore:
 
     @staticmethod
     def _with_bindings(query: str, bindings: Bindings | None) -> str:
-        return query + values_clause(bindings) if bindings else query
+        return with_values(query, bindings) if bindings else query
 
     def select(self, query: str, bindings: Bindings | None = None) -> list[Row]:
         """Run a SELECT remotely; bindings travel as a VALUES block."""
@@ -61,8 +62,7 @@ class RemoteStore:
         result = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
         if not isinstance(result, ox.QuerySolutions):
             raise StoreError("expected a SELECT query")
-        names = [v.value for v in result.variables]
-        return [{n: sol[n] for n in names if sol[n] is not None} for sol in result]
+        return solution_rows(result)
 
     def ask(self, query: str, bindings: Bindings | None = None) -> bool:
         """Run an ASK remotely."""

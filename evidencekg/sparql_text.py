@@ -159,3 +159,33 @@ def block_end(tokens: list[Token], open_index: int) -> int:
                 return index
     return len(tokens)
 
+
+
+QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+
+
+def where_group_start(text: str) -> int | None:
+    """Offset just inside the `{` that opens a query's WHERE group (where a VALUES block binds for the whole group).
+
+    None when there is none to find, and for the `CONSTRUCT WHERE { ... }` short form, whose group
+    may hold only triples.
+    """
+    tokens = list(tokenize(text))
+    words = list(top_level_words(tokens))
+    form = next((word.text for _, word in words if word.text in QUERY_FORMS), None)
+    for index, word in words:
+        if word.text == "WHERE":
+            if index > 0 and tokens[index - 1].kind == WORD and tokens[index - 1].text == "CONSTRUCT":
+                return None
+            following = tokens[index + 1] if index + 1 < len(tokens) else None
+            return following.start + 1 if following and following.kind == PUNCT and following.text == "{" else None
+    opens, depth = [], 0  # no WHERE keyword: the group is the first top-level block (after CONSTRUCT's template)
+    for token in tokens:
+        if token.kind == PUNCT and token.text == "{":
+            if depth == 0:
+                opens.append(token.start)
+            depth += 1
+        elif token.kind == PUNCT and token.text == "}":
+            depth = max(0, depth - 1)
+    wanted = 1 if form == "CONSTRUCT" else 0
+    return opens[wanted] + 1 if len(opens) > wanted else None

@@ -9,6 +9,8 @@ from typing import Protocol, runtime_checkable
 
 import pyoxigraph as ox
 
+from evidencekg.sparql_text import where_group_start
+
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 Row = dict[str, Term]
 Bindings = Mapping[str, Term]
@@ -122,6 +124,23 @@ def substitutions(bindings: Bindings | None) -> dict[ox.Variable, Term] | None:
     return {ox.Variable(name.lstrip("?$")): term for name, term in bindings.items()}
 
 
+def solution_rows(result: ox.QuerySolutions) -> list[Row]:
+    """The rows of a SELECT result (unbound variables left out); consume it on the thread that made it."""
+    names = [v.value for v in result.variables]
+    return [{n: sol[n] for n in names if sol[n] is not None} for sol in result]  # type: ignore[misc]
+
+
+def bound_query(store: ox.Store, query: str, bindings: Bindings | None = None, **kwargs: object) -> object:
+    """`store.query` with pre-bound variables (pyoxigraph's own errors pass through)."""
+    try:
+        return store.query(query, substitutions=substitutions(bindings), **kwargs)  # type: ignore[arg-type]
+    except RuntimeError as exc:
+        if not bindings or "projection" not in str(exc):
+            raise
+        # pyoxigraph substitutes only projected variables; bind the others by a VALUES block
+        return store.query(with_values(query, bindings), **kwargs)  # type: ignore[arg-type]
+
+
 def dataset_options(default_graphs: Sequence[str] = (), named_graphs: Sequence[str] = ()) -> dict[str, object]:
     """pyoxigraph query() keywords for a protocol dataset (default-graph-uri / named-graph-uri).
 
@@ -163,13 +182,7 @@ class OxigraphStore:
 
     def _query(self, query: str, bindings: Bindings | None = None, **kwargs: object) -> object:
         try:
-            try:
-                return self._store.query(query, substitutions=substitutions(bindings), **kwargs)
-            except RuntimeError as exc:
-                if not bindings or "projection" not in str(exc):
-                    raise
-                # pyoxigraph substitutes only projected variables; bind the others by a trailing VALUES
-                return self._store.query(query + values_clause(bindings), **kwargs)
+            return bound_query(self._store, query, bindings, **kwargs)
         except SyntaxError as exc:
             raise QuerySyntaxError(parse_error_message(exc)) from exc
         except (OSError, ValueError, RuntimeError) as exc:
@@ -180,10 +193,7 @@ class OxigraphStore:
         result = self._query(query, bindings)
         if not isinstance(result, ox.QuerySolutions):
             raise StoreError("expected a SELECT query")
-        names = [v.value for v in result.variables]
-        return [
-            {n: sol[n] for n in names if sol[n] is not None} for sol in result  # type: ignore[misc]
-        ]
+        return solution_rows(result)
 
     def ask(self, query: str, bindings: Bindings | None = None) -> bool:
         """Run an ASK."""
@@ -263,6 +273,18 @@ class OxigraphStore:
 
     def __len__(self) -> int:
         return len(self._store)
+
+
+def with_values(query: str, bindings: Bindings) -> str:
+    """The query with its variables bound by a VALUES block at the start of its WHERE group.
+
+    There the bindings hold inside the group (FILTERs, aggregates, unprojected variables); a
+    trailing VALUES would only join with the projected result. Trailing when no group is found.
+    """
+    start = where_group_start(query)
+    if start is None:
+        return query + values_clause(bindings)
+    return f"{query[:start]}{values_clause(bindings)}\n{query[start:]}"
 
 
 def values_clause(bindings: Bindings) -> str:

@@ -24,7 +24,16 @@ from multiprocessing.connection import Connection
 import pyoxigraph as ox
 
 from evidencekg.errors import NotAcceptable, QuerySyntaxError, ResultTooLarge, StoreError
-from evidencekg.store import GRAPH_FORMATS, RESULT_FORMATS, QueryKind, dataset_options, parse_error_message, result_kind
+from evidencekg.store import (
+    GRAPH_FORMATS,
+    RESULT_FORMATS,
+    QueryKind,
+    Term,
+    bound_query,
+    dataset_options,
+    parse_error_message,
+    result_kind,
+)
 
 CHECKPOINT = "checkpoint"  # a store.backup() folder, opened read-only
 SNAPSHOT = "snapshot"  # an N-Quads dump, loaded into memory
@@ -51,6 +60,7 @@ class Job:
     base_iri: str | None
     limit: int
     source: Source
+    bindings: tuple[tuple[str, Term], ...] = ()  # pre-bound variables (a named query's parameters)
 
 
 class _TooMany(Exception):
@@ -114,7 +124,9 @@ def too_large(limit: int, what: str) -> ResultTooLarge:
 def execute(store: ox.Store, job: Job) -> tuple[str, bytes]:
     """Run a job: negotiate, count against the limit, serialize. Raises StoreError subclasses."""
     try:
-        result = store.query(job.query, base_iri=job.base_iri, **dataset_options(job.default_graphs, job.named_graphs))
+        result = bound_query(
+            store, job.query, dict(job.bindings), base_iri=job.base_iri, **dataset_options(job.default_graphs, job.named_graphs)
+        )
     except SyntaxError as exc:
         raise QuerySyntaxError(syntax_message(job.query, exc)) from exc
     kind = result_kind(result)

@@ -324,3 +324,28 @@ def test_remote_store_query_times_out_with_503(safe_server: tuple[str, object]) 
         assert response.status_code == 503
         assert "did not answer within 1 s" in response.text
         assert time.monotonic() - started < TIMEOUT
+
+
+def catalogue_query(folder: Path, name: str, where: str) -> None:
+    """Write queries/NAME.rq taking one decimal parameter n (used in a FILTER, so it is not projected)."""
+    header = f"# title: {name}\n# description: a test query\n# param: n (type: decimal) a threshold\n"
+    (folder / f"{name}.rq").write_text(header + f"SELECT (COUNT(*) AS ?count) WHERE {{ {where} }}\n")
+
+
+def test_catalogue_runs_go_through_the_executor(tmp_path: Path) -> None:
+    """/queries/{name} binds its parameters in the worker and gets the same timeout (503, worker killed)."""
+    catalogue_query(tmp_path, "below", "?s ?p ?o FILTER(?o < ?n)")
+    catalogue_query(tmp_path, "endless", "?a ?p ?b . ?c ?q ?d . ?e ?r ?f FILTER(?f > ?n)")
+    app = memory_app(generated_store(), settings_overrides={"query_timeout": 1.0, "queries_dir": tmp_path})
+    with live_server(app) as base_url:
+        below = httpx.get(f"{base_url}/queries/below", params={"n": "10", "format": "csv"}, timeout=30)
+        assert below.status_code == 200
+        assert below.text.split() == ["count", str(sum(1 for i in range(TRIPLES) if i < 10))]
+        table = httpx.get(f"{base_url}/queries/below", params={"n": "3", "format": "html"}, timeout=30)
+        assert table.status_code == 200 and "<td>3</td>" in table.text.replace(" ", "")
+        pids = set(app.state.executor.pids)
+        started = time.monotonic()
+        endless = httpx.get(f"{base_url}/queries/endless", params={"n": "-1"}, timeout=30)
+        assert endless.status_code == 503 and "stopped" in endless.text
+        assert time.monotonic() - started < 1.0 + 5
+        assert len(pids - set(app.state.executor.pids)) == 1  # its worker was killed

@@ -237,3 +237,31 @@ def test_protocol_parsing_merges_url_and_form_parameters() -> None:
     assert parsed.default_graphs == ("http://a", "http://c")
     assert parsed.named_graphs == ("http://b",)
     assert parse_request("GET", "", None, b"").operation is Operation.DESCRIPTION
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "SELECT (COUNT(*) AS ?n) WHERE {{ ?s ?p ?o FILTER(?o < {x}) }}",
+        "SELECT ?s {{ ?s ?p ?o FILTER(?o < {x}) }} ORDER BY ?s",
+        "# a comment {{ with braces }}\nSELECT ?s WHERE {{ {{ SELECT ?s ?o WHERE {{ ?s ?p ?o }} }} FILTER(?o < {x}) }}",
+        "ASK {{ ?s ?p {x} }}",
+        "CONSTRUCT {{ ?s <http://e/low> ?o }} {{ ?s ?p ?o FILTER(?o < {x}) }}",
+        "CONSTRUCT WHERE {{ ?s ?p {x} }}",
+    ],
+    ids=["aggregate", "no-where-keyword", "subquery", "ask", "construct", "construct-where"],
+)
+def test_bound_variables_act_inside_the_where_group(template: str) -> None:
+    """A variable bound by `with_values` gives what the literal written in its place gives."""
+    import pyoxigraph as ox
+
+    from evidencekg.store import OxigraphStore, with_values
+
+    store = OxigraphStore()
+    store.oxigraph.extend(
+        ox.Quad(ox.NamedNode(f"http://e/s{i}"), ox.NamedNode("http://e/p"), ox.Literal(i)) for i in range(20)
+    )
+    def run(query: str) -> tuple[str, bytes]:
+        return store.query_serialized(query, lambda kind: "application/n-triples" if kind is QueryKind.GRAPH else "text/csv")
+
+    assert run(with_values(template.format(x="?x"), {"x": ox.Literal(7)})) == run(template.format(x="7"))

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import pyoxigraph as ox
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from evidencekg.describe import Value, term_value
+from evidencekg.executor import Executor
 from evidencekg.queries import CatalogueError, NamedQuery, bindings_for, get_query, list_queries, projected_variables
 from evidencekg.settings import Settings
-from evidencekg.store import RESULT_FORMATS, FormatChooser, Row, Store
+from evidencekg.store import RESULT_FORMATS, Bindings, FormatChooser, QueryKind, Row, Store, solution_rows
 from service import negotiation
 from service.deps import get_settings, get_store
 from service.rdf_responses import HTML, choose
@@ -17,6 +19,7 @@ from service.templating import page
 router = APIRouter(tags=["query catalogue"])
 
 JSON = "application/json"
+JSON_RESULTS = negotiation.JSON_RESULTS
 # ?format= short names for a catalogue run.
 RUN_FORMATS = {
     "json": "application/sparql-results+json",
@@ -79,6 +82,14 @@ def result_table(query: NamedQuery, rows: list[Row]) -> tuple[list[str], list[li
     return columns, [[term_value(row[c], {}) if c in row else None for c in columns] for row in rows]
 
 
+def catalogue_rows(executor: Executor, query: NamedQuery, bindings: Bindings) -> list[Row]:
+    """A catalogue SELECT's rows, run through the executor (timeout, result limit, worker process)."""
+    _media_type, body = executor.run(query.text, lambda kind: JSON_RESULTS if kind is QueryKind.SOLUTIONS else None,
+                                     bindings=bindings)
+    result = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+    return solution_rows(result) if isinstance(result, ox.QuerySolutions) else []
+
+
 @router.get("/queries/{name}", summary="Run one catalogue query; its parameters are query-string parameters")
 def run(
     name: str,
@@ -87,7 +98,10 @@ def run(
     store: Store = Depends(get_store),
     settings: Settings = Depends(get_settings),
 ) -> Response:
-    """Run queries/{name}.rq with parameters passed as bindings, answering in the negotiated format."""
+    """Run queries/{name}.rq with parameters passed as bindings, answering in the negotiated format.
+
+    The query runs through the app's executor, like /sparql: same timeout, result limit and workers.
+    """
     try:
         query = get_query(name, settings)
     except CatalogueError as exc:
@@ -103,10 +117,10 @@ def run(
         if forced is None:
             raise HTTPException(400, f"unknown format {format!r}; use one of: {', '.join(RUN_FORMATS)}")
     accept = request.headers.get("accept")
+    executor: Executor = request.app.state.executor
     if forced == HTML or (forced is None and choose(accept, [*RESULT_FORMATS, HTML]) == HTML):
-        columns, table = result_table(query, store.select(query.text, bindings or None))
+        columns, table = result_table(query, catalogue_rows(executor, query, bindings))
         return page("query_result.html", title=query.title, query=query_summary(query, True),
                     params=params, columns=columns, rows=table)
-    media_type, body = store.query_serialized(query.text, result_chooser(accept, forced), bindings=bindings or None)
+    media_type, body = executor.run(query.text, result_chooser(accept, forced), bindings=bindings)
     return Response(body, media_type=media_type, headers={"Vary": "Accept"})
-
