@@ -1,7 +1,197 @@
-"""CLI commands: meta (placeholder until filled)."""
+"""CLI `meta`: pool a CSV of studies, or the findings of a pair held in the store; sensitivity, forest plot, history."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from evidencekg.cli.evidence import fail, pick_store
+from evidencekg.meta import METHODS, Pooled, Scale, summary
+from evidencekg.settings import get_settings
+from evidencekg.store import Store, StoreError
+from evidencekg.tabular import RowError, TableError
 
 app = typer.Typer(no_args_is_help=True)
+
+MethodOption = Annotated[str, typer.Option("--method", help=f"tau2 estimator: {', '.join(METHODS)}")]
+LevelOption = Annotated[float, typer.Option("--level", min=0.5, max=0.9999, help="Confidence level")]
+FormatOption = Annotated[str, typer.Option("--format", help="json or table")]
+StoreOption = Annotated[Path | None, typer.Option("--store", help="On-disk store (default var/store if present, else the shipped evidence)")]
+EndpointOption = Annotated[str | None, typer.Option("--endpoint", help="Use a remote SPARQL endpoint")]
+
+
+def _check(method: str, fmt: str = "json") -> str:
+    if method.upper() not in METHODS:
+        raise fail(f"--method {method!r}: choose one of {', '.join(METHODS)}", 2)
+    if fmt not in ("json", "table"):
+        raise fail(f"--format {fmt!r}: choose json or table", 2)
+    return method.upper()
+
+
+def _print(result: dict[str, object], fmt: str, title: str) -> None:
+    """One JSON object, or a two-column rich table."""
+    if fmt == "json":
+        typer.echo(json.dumps(result, ensure_ascii=False))
+        return
+    table = Table(title=title)
+    table.add_column("statistic")
+    table.add_column("value", justify="right")
+    for key, value in result.items():
+        if not isinstance(value, list | dict):
+            table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
+    Console().print(table)
+
+
+def _store(store: Path | None, endpoint: str | None) -> Store:
+    settings = get_settings()
+    path = store or (settings.resolved_store_path if settings.resolved_store_path.exists() else None)
+    return pick_store(settings, path, False, endpoint)
+
+
+@app.command("pool")
+def pool_command(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV with study,n,r (or yi,vi / g,g_se / .g,.g_se)")],
+    method: MethodOption = "REML",
+    level: LevelOption = 0.95,
+    fmt: FormatOption = "json",
+) -> None:
+    """Pool a CSV of studies like metafor's rma(): correlations on Fisher's z, other effects as given."""
+    from evidencekg.meta import pool
+    from evidencekg.meta_input import read_effects
+
+    method = _check(method, fmt)
+    try:
+        effects = read_effects(file)
+    except (RowError, TableError) as exc:
+        raise fail(f"{file}: {exc}", 2) from exc
+    _print(summary(pool(effects.yi, effects.vi, method, level), effects.scale), fmt, f"{file.name} ({method})")
+
+
+def _pair(a: str, b: str, method: str, level: float, store: Path | None, endpoint: str | None):  # type: ignore[no-untyped-def]
+    from evidencekg.meta_store import PairError, pool_pair
+
+    target = _store(store, endpoint)
+    try:
+        return target, pool_pair(target, a, b, method, level)
+    except (PairError, StoreError) as exc:
+        raise fail(str(exc)) from exc
+
+
+@app.command("pair")
+def pair_command(
+    a: Annotated[str, typer.Argument(help="Construct or intervention condition (slug, label or IRI)")],
+    b: Annotated[str, typer.Argument(help="Construct or comparator condition")],
+    method: MethodOption = "REML",
+    level: LevelOption = 0.95,
+    fmt: FormatOption = "json",
+    save: Annotated[bool, typer.Option("--save", help="Store the result as an ekg:DerivedFinding")] = False,
+    store: StoreOption = None,
+    endpoint: EndpointOption = None,
+) -> None:
+    """Pool the primary-study findings between two constructs (or conditions) held in the store."""
+    from evidencekg.meta_store import save_derived
+
+    target, result = _pair(a, b, _check(method, fmt), level, store, endpoint)
+    output = result.as_json()
+    if save:
+        output["derived_finding"] = save_derived(target, result)
+    if fmt == "json":
+        output.pop("studies")
+    _print(output, fmt, f"{a} / {b} ({result.pooled.method}, k = {result.pooled.k})")
+
+
+def _steps_table(rows: list[tuple[str, Pooled]], scale: Scale, title: str, fmt: str) -> None:
+    """Sensitivity steps as JSON lines or one table."""
+    records = [{"study": label, **summary(p, scale)} for label, p in rows]
+    if fmt == "json":
+        typer.echo(json.dumps(records, ensure_ascii=False))
+        return
+    key, low, high = ("r", "r_ci_lower", "r_ci_upper") if scale == "r" else ("estimate", "ci_lower", "ci_upper")
+    table = Table(title=title)
+    for column in ("study", key, "CI", "tau2", "I2 %"):
+        table.add_column(column)
+    for r in records:
+        table.add_row(str(r["study"]), f"{r[key]:.3f}", f"[{r[low]:.3f}, {r[high]:.3f}]", f"{r['tau2']:.4f}", f"{r['i2']:.1f}")
+    Console().print(table)
+
+
+@app.command("sensitivity")
+def sensitivity_command(
+    a: Annotated[str, typer.Argument(help="Construct or intervention condition")],
+    b: Annotated[str, typer.Argument(help="Construct or comparator condition")],
+    kind: Annotated[str, typer.Option("--kind", help="leave-one-out or cumulative (by year)")] = "leave-one-out",
+    method: MethodOption = "REML",
+    level: LevelOption = 0.95,
+    fmt: FormatOption = "table",
+    store: StoreOption = None,
+    endpoint: EndpointOption = None,
+) -> None:
+    """Leave-one-out or cumulative re-pooling of a pair held in the store."""
+    from evidencekg.meta_sensitivity import cumulative, leave_one_out
+
+    _target, result = _pair(a, b, _check(method, fmt), level, store, endpoint)
+    s = result.studies
+    labels, ys, vs = [x.label for x in s], [x.y for x in s], [x.v for x in s]
+    try:
+        if kind == "leave-one-out":
+            steps = leave_one_out(labels, ys, vs, method, level)
+        elif kind == "cumulative":
+            steps = cumulative(labels, [x.year for x in s], ys, vs, method, level)
+        else:
+            raise fail(f"--kind {kind!r}: choose leave-one-out or cumulative", 2)
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
+    _steps_table([(st.label, st.pooled) for st in steps], result.scale, f"{kind}: {a} / {b}", fmt)
+
+
+@app.command("forest")
+def forest_command(
+    a: Annotated[str, typer.Argument(help="Construct or intervention condition")],
+    b: Annotated[str, typer.Argument(help="Construct or comparator condition")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="SVG (or .png) file to write")],
+    method: MethodOption = "REML",
+    level: LevelOption = 0.95,
+    store: StoreOption = None,
+    endpoint: EndpointOption = None,
+) -> None:
+    """Write a forest plot (study rows, pooled diamond, prediction interval) of a pair held in the store."""
+    from evidencekg.meta_plot import pair_forest
+
+    _target, result = _pair(a, b, _check(method), level, store, endpoint)
+    out.write_bytes(pair_forest(result, fmt="png" if out.suffix.lower() == ".png" else "svg"))
+    typer.echo(f"wrote {out} ({result.pooled.k} studies)")
+
+
+@app.command("history")
+def history_command(
+    a: Annotated[str, typer.Argument(help="Construct")],
+    b: Annotated[str, typer.Argument(help="Construct")],
+    fmt: FormatOption = "table",
+    store: StoreOption = None,
+    endpoint: EndpointOption = None,
+) -> None:
+    """How pooled estimates for a construct pair (or related constructs) changed across meta-analyses."""
+    from evidencekg.meta_history import history
+
+    target = _store(store, endpoint)
+    try:
+        rows = history(target, a, b)
+    except (ValueError, StoreError) as exc:
+        raise fail(str(exc)) from exc
+    if fmt == "json":
+        typer.echo(json.dumps([r.as_json() for r in rows], ensure_ascii=False))
+        return
+    table = Table(title=f"estimates over time: {a} / {b}")
+    for column in ("year", "source", "pooled", "r", "CI", "k", "kind", "note"):
+        table.add_column(column)
+    for r in rows:
+        ci = f"[{r.ci_lower}, {r.ci_upper}]" if r.ci_lower is not None else ""
+        table.add_row(str(r.year or ""), r.source, r.pair_label, f"{r.estimate}", ci, str(r.k or ""), r.kind, r.note)
+    Console().print(table)
+
+
