@@ -3,8 +3,9 @@
 pyoxigraph cannot cancel a query and its results are bound to the thread that made them, so an
 embedded store's queries run in a warm pool of worker processes (evidencekg.worker). Each
 worker reads an immutable copy of the store: a `backup()` checkpoint for a store on disk, an
-N-Quads snapshot for one in memory. Writers call `notify_write()` after every commit; the next
-query publishes a new copy and workers switch to it. A query that outlives
+N-Quads snapshot for one in memory. Every write made through the store object moves its
+`changes` counter, and `notify_write()` covers writes made any other way (on `store.oxigraph`
+directly); the next query then publishes a new copy and workers switch to it. A query that outlives
 settings.query_timeout gets its worker SIGKILLed (its CPU work really stops), raises
 QueryTimeout, and a fresh worker takes the dead one's place.
 """
@@ -156,7 +157,7 @@ class ProcessExecutor:
         self._pool = _Pool(Path(tempfile.mkdtemp(prefix=".evidencekg-copies-", dir=parent)))
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._lock = threading.Lock()
-        self._generation = 1
+        self._notified = 0  # notify_write() calls
         self._published: worker.Source | None = None
         self._started = False
         weakref.finalize(self, _shutdown, self._pool)
@@ -228,7 +229,11 @@ class ProcessExecutor:
     def notify_write(self) -> None:
         """Mark the published copy stale; the next query publishes a new one."""
         with self._lock:
-            self._generation += 1
+            self._notified += 1
+
+    def _generation(self) -> int:
+        """Which state of the store a copy must reflect: moves with every write (call under the lock)."""
+        return 1 + self._notified + self.store.changes
 
     def close(self) -> None:
         """Stop the workers and delete the published copies (a later query starts afresh)."""
@@ -294,8 +299,9 @@ class ProcessExecutor:
     def _source(self) -> worker.Source:
         """The copy of the store that reflects every write notified so far (published on demand)."""
         with self._lock:
-            if self._published is None or self._published.generation != self._generation:
-                self._published = self._publish(self._generation)
+            generation = self._generation()
+            if self._published is None or self._published.generation != generation:
+                self._published = self._publish(generation)
             source = self._published
         self._prune()
         return source

@@ -174,6 +174,7 @@ class OxigraphStore:
             for orphan in path.glob("bulk-*.sst"):  # left by a killed bulk_load
                 orphan.unlink()
         self._store = ox.Store(str(path)) if path is not None else ox.Store()
+        self.changes = 0  # writes made through this object (query executors republish their copy when it moves)
 
     @property
     def oxigraph(self) -> ox.Store:
@@ -235,6 +236,8 @@ class OxigraphStore:
             raise QuerySyntaxError(parse_error_message(exc)) from exc
         except (OSError, ValueError, RuntimeError) as exc:
             raise StoreError(parse_error_message(exc)) from exc
+        finally:
+            self.changes += 1
 
     def load(self, data: bytes, media_type: str, graph: str | None = None) -> None:
         """Parse and add RDF atomically (nothing is added when parsing fails)."""
@@ -242,6 +245,8 @@ class OxigraphStore:
             self._store.load(data, format=rdf_format(media_type), to_graph=graph_term(graph))
         except SyntaxError as exc:
             raise QuerySyntaxError(parse_error_message(exc)) from exc
+        finally:
+            self.changes += 1
 
     def bulk_load_file(self, path: Path, graph: str | None = None) -> None:
         """Load a large file fast (all-or-nothing); the format comes from the file name."""
@@ -250,6 +255,8 @@ class OxigraphStore:
             self._store.bulk_load(path=str(path), format=fmt, to_graph=graph_term(graph))
         except SyntaxError as exc:
             raise QuerySyntaxError(f"{path}: {parse_error_message(exc)}") from exc
+        finally:
+            self.changes += 1
 
     def dump(self, media_type: str, graph: str | None = None) -> bytes:
         """Serialize a graph, or the whole dataset for N-Quads/TriG."""
@@ -265,6 +272,7 @@ class OxigraphStore:
     def clear(self) -> None:
         """Remove everything."""
         self._store.clear()
+        self.changes += 1
 
     def flush(self) -> None:
         """Make writes durable on disk."""

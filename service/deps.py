@@ -19,7 +19,12 @@ def get_settings(request: Request) -> Settings:
 
 
 def notify_write(request: Request) -> None:
-    """Tell the app's query executor (when it has one) that the store changed."""
+    """Tell the app's query executor that the store changed: call it after every write a route makes.
+
+    Writes through the Store API (update, load, ...) are also seen without it (OxigraphStore.changes);
+    it is required after writing any other way, e.g. on `store.oxigraph` directly. Validated writes
+    belong in evidencekg.writes (SHACL-checked, atomic, under the store's writer lock).
+    """
     executor = getattr(request.app.state, "executor", None)
     if executor is not None:
         executor.notify_write()

@@ -265,3 +265,20 @@ def test_bound_variables_act_inside_the_where_group(template: str) -> None:
         return store.query_serialized(query, lambda kind: "application/n-triples" if kind is QueryKind.GRAPH else "text/csv")
 
     assert run(with_values(template.format(x="?x"), {"x": ox.Literal(7)})) == run(template.format(x="7"))
+
+
+def test_queries_see_writes_made_through_the_store_api() -> None:
+    """A write made on the store object (as a loader or importer would) reaches the query workers unannounced."""
+    from evidencekg.store import OxigraphStore
+    from tests._server import live_server, memory_app
+
+    store = OxigraphStore()
+    app = memory_app(store)
+    ask = {"query": "ASK { <http://e/s> <http://e/p> 1 }"}
+    with live_server(app) as base:
+        assert httpx.get(f"{base}/sparql", params=ask).json()["boolean"] is False
+        store.update("INSERT DATA { <http://e/s> <http://e/p> 1 }")
+        assert httpx.get(f"{base}/sparql", params=ask).json()["boolean"] is True
+        store.load(b"<http://e/t> <http://e/p> \"2\" .", "application/n-triples")
+        count = httpx.get(f"{base}/sparql", params={"query": "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"}, headers={"Accept": "text/csv"})
+        assert count.text.split() == ["n", "2"]

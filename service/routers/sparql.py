@@ -13,6 +13,7 @@ from evidencekg.settings import Settings
 from evidencekg.store import GRAPH_FORMATS, QueryKind
 from evidencekg.update_protocol import prepare_update
 from service.auth import require_write_token
+from service.deps import notify_write
 from service.negotiation import TURTLE, chooser
 from service.protocol import Operation, ProtocolRequest, parse_request
 from service.templating import render
@@ -62,7 +63,7 @@ async def _update(request: Request, parsed: ProtocolRequest) -> Response:
     base = endpoint_url(request)
     text = prepare_update(parsed.text, settings.service_allowlist, parsed.using_graphs, parsed.using_named_graphs, base)
     result = await run_in_threadpool(writes.sparql_update, request.app.state.store, text, settings, base_iri=base)
-    request.app.state.executor.notify_write()
+    notify_write(request)
     return Response(
         f"update applied: {result.added} triples added, {result.removed} removed\n", media_type="text/plain"
     )
