@@ -1,9 +1,77 @@
-"""CLI commands: ingest (placeholder until filled)."""
+"""CLI `ingest` (study-level data into the store) and `check` (statcheck-like consistency of findings)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated
+
+import rdflib
 import typer
+
+from evidencekg.cli.evidence import fail
+from evidencekg.settings import get_settings
+
+
+def ingest(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV sheet or Metapsy-standard file")],
+    fmt: Annotated[str | None, typer.Option("--format", help="sheet or metapsy (default: guessed from the header)")] = None,
+    store: Annotated[Path | None, typer.Option("--store", help="On-disk store folder (default var/store)")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Document slug (default: from the file name)")] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Replace an earlier import of the same document")] = False,
+) -> None:
+    """Validate every row and write them all in one step; any bad row writes nothing and names row, column and problem."""
+    from evidencekg.ingest import IngestError
+    from evidencekg.ingest import ingest as run_ingest
+    from evidencekg.store import OxigraphStore, StoreError
+
+    settings = get_settings(**({"store_path": store} if store else {}))
+    target = OxigraphStore(settings.resolved_store_path)
+    try:
+        result = run_ingest(target, file, fmt, name=name, settings=settings, replace=replace)
+    except (IngestError, StoreError) as exc:
+        raise fail(f"{file}: {exc}") from exc
+    typer.echo(f"ingested {result.findings} findings ({result.triples} triples) as {result.document}")
+
+
+def _graph(files: list[Path] | None, store: Path | None) -> rdflib.Graph:
+    """The files parsed with rdflib (printed decimals kept), or the findings of an on-disk store."""
+    graph = rdflib.Graph()
+    if store is not None:
+        from evidencekg.store import OxigraphStore
+
+        data = OxigraphStore(store).dump("application/n-triples")
+        graph.parse(data=data, format="nt")
+        return graph
+    settings = get_settings()
+    for path in files or sorted(settings.data_dir.glob("*.ttl")):
+        try:
+            graph.parse(path)
+        except Exception as exc:  # rdflib raises many parser types; report the file either way
+            raise fail(f"{path}: cannot be parsed: {exc}", 2) from exc
+    return graph
+
+
+def check(
+    files: Annotated[list[Path] | None, typer.Argument(help="Turtle files (default: data/*.ttl)")] = None,
+    store: Annotated[Path | None, typer.Option("--store", help="Check an on-disk store instead of files")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Recompute p from each finding's estimate and CI; flag only what no rounding of the printed values explains."""
+    from evidencekg.consistency import check_graph
+
+    results = check_graph(_graph(files, store))
+    if as_json:
+        typer.echo(json.dumps([{**r.__dict__, "recomputed_p_range": list(r.recomputed_p_range)} for r in results]))
+    else:
+        for r in results:
+            typer.echo(f"{r.severity}: {r.finding}\n  {r.message}")
+        warnings = sum(r.severity == "Warning" for r in results)
+        typer.echo(f"{len(results)} finding(s) checked, {warnings} inconsistent")
+    raise typer.Exit(1 if any(r.severity == "Warning" for r in results) else 0)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the root app."""
+    """Add ingest and check to the root app."""
+    app.command("ingest")(ingest)
+    app.command("check")(check)

@@ -1,7 +1,99 @@
-"""Routes: meta (placeholder until filled)."""
+"""Routes: pooling a pair held in the store, its history and forest plot, saving a derived finding, and ingest."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
-router = APIRouter()
+from evidencekg.ingest import FORMATS, IngestError, ingest
+from evidencekg.meta import METHODS
+from evidencekg.meta_history import history
+from evidencekg.meta_plot import pair_forest
+from evidencekg.meta_store import PairError, PairPool, pool_pair, save_derived
+from evidencekg.settings import Settings
+from evidencekg.store import Store
+from service.auth import require_write_token
+from service.deps import get_settings, get_store
+
+router = APIRouter(tags=["meta-analysis"])
+
+A = Query(..., description="Construct or intervention condition (slug, label or IRI)")
+B = Query(..., description="Construct or comparator condition")
+METHOD = Query("REML", description=f"tau2 estimator: {', '.join(METHODS)}")
+LEVEL = Query(0.95, gt=0.5, lt=1, description="Confidence level")
+
+
+def _pool(store: Store, a: str, b: str, method: str, level: float) -> PairPool:
+    """Pool a pair; unknown terms or no findings answer 404, a bad method 400."""
+    if method.upper() not in METHODS:
+        raise HTTPException(400, f"method {method!r}: choose one of {', '.join(METHODS)}")
+    try:
+        return pool_pair(store, a, b, method, level)
+    except PairError as exc:
+        raise HTTPException(404, str(exc)) from exc
+
+
+@router.get("/api/meta", summary="Pool the primary-study findings between two constructs or conditions")
+def meta_pair(
+    a: str = A, b: str = B, method: str = METHOD, level: float = LEVEL, store: Store = Depends(get_store)
+) -> dict[str, object]:
+    """metafor-equivalent pooling (Fisher z for r) of the pair's findings, one effect per study."""
+    return _pool(store, a, b, method, level).as_json()
+
+
+@router.post("/api/meta", summary="Pool a pair and save it as an ekg:DerivedFinding", dependencies=[Depends(require_write_token)])
+def meta_save(
+    a: str = A, b: str = B, method: str = METHOD, level: float = LEVEL,
+    store: Store = Depends(get_store), settings: Settings = Depends(get_settings),
+) -> dict[str, object]:  # fmt: skip
+    """The pooled result plus the IRI of the stored derived finding."""
+    result = _pool(store, a, b, method, level)
+    try:
+        iri = save_derived(store, result, settings)
+    except IngestError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return {**result.as_json(), "derived_finding": iri}
+
+
+@router.get("/api/meta/history", summary="Estimates for a construct pair (and related constructs) across meta-analyses")
+def meta_history(a: str = A, b: str = B, store: Store = Depends(get_store)) -> list[dict[str, object]]:
+    """Rows per meta-analysis, oldest first, each naming the constructs it actually pooled."""
+    try:
+        return [row.as_json() for row in history(store, a, b)]
+    except PairError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from exc
+
+
+@router.get("/plots/meta-forest", summary="Forest plot (SVG or PNG) of a pooled pair")
+def meta_forest(
+    a: str = A, b: str = B, method: str = METHOD, level: float = LEVEL,
+    format: str = Query("svg", pattern="^(svg|png)$"), store: Store = Depends(get_store),
+) -> Response:  # fmt: skip
+    """Study rows, the pooled diamond and the prediction interval."""
+    body = pair_forest(_pool(store, a, b, method, level), fmt=format)
+    return Response(body, media_type="image/svg+xml" if format == "svg" else "image/png")
+
+
+@router.post("/api/ingest", summary="Ingest a correlation sheet or a Metapsy file", dependencies=[Depends(require_write_token)])
+async def ingest_file(
+    request: Request,
+    format: str | None = Query(None, description=f"One of {', '.join(FORMATS)} (default: guessed)"),
+    name: str = Query(..., description="Document slug for the file (e.g. my-sheet-2025)"),
+    replace: bool = Query(False, description="Replace an earlier import of the same document"),
+    store: Store = Depends(get_store),
+    settings: Settings = Depends(get_settings),
+) -> dict[str, object]:
+    """The request body is the file itself (text/csv); any bad row answers 422 and writes nothing."""
+    body = await request.body()
+    if not body:
+        raise HTTPException(400, "the request body is empty: send the file's bytes (Content-Type: text/csv)")
+    if format is not None and format not in FORMATS:
+        raise HTTPException(400, f"format {format!r}: choose one of {', '.join(FORMATS)}")
+    try:
+        result = await run_in_threadpool(ingest, store, body, format, name=name, settings=settings, replace=replace)
+    except IngestError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return {"document": result.document, "findings": result.findings, "triples": result.triples}
