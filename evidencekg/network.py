@@ -73,6 +73,18 @@ def source_label(citation: str | None, publication: str | None) -> str | None:
     return slug_of(publication) if publication else None
 
 
+def derived_label(attrs: Mapping[str, Any]) -> str:
+    """The source line of a derived finding: `derived: pooled by evidencekg (REML, k = 5)`."""
+    k = attrs.get("k") or len(str(attrs.get("derived_from") or "").split())
+    details = ", ".join(x for x in (attrs.get("pooling_method"), f"k = {k}" if k else "") if x)
+    return "derived: pooled by evidencekg" + (f" ({details})" if details else "")
+
+
+def _iso(value: Any) -> str | None:
+    """A date or time as ISO 8601 text (so every export and JSON can carry it)."""
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
 def finding_label(attrs: Mapping[str, Any]) -> str:
     """The short label of a finding edge: `r = -0.13 [-0.19, -0.07]` (CI only when reported)."""
     measure = attrs.get("measure_name", "r")
@@ -80,6 +92,14 @@ def finding_label(attrs: Mapping[str, Any]) -> str:
     if "ci_lower" in attrs and "ci_upper" in attrs:
         text += f" [{number(attrs['ci_lower'])}, {number(attrs['ci_upper'])}]"
     return text
+
+
+def stating_first(sentences: list[dict[str, Any]], estimate: float | None) -> list[dict[str, Any]]:
+    """Provenance sentences with those that state the estimate (`.13` for r = -0.13) first, else in document order."""
+    if estimate is None:
+        return sentences
+    digits = number(abs(estimate)).lstrip("0")
+    return sorted(sentences, key=lambda s: digits not in s["text"])
 
 
 def _finding_edges(store: Store) -> list[dict[str, Any]]:
@@ -115,11 +135,16 @@ def _finding_edges(store: Store) -> list[dict[str, Any]]:
             "doi": row.get("doi"),
             "citation": row.get("citation") or row.get("title"),
             "same_as": row.get("sameAs"),
+            "pooling_method": row.get("poolingMethod"),
+            "generated_at": _iso(row.get("generatedAt")),
+            "derived_from": row.get("derivedFrom"),
         }
         attrs["source_label"] = source_label(attrs["citation"], attrs["publication"])
+        if attrs["finding_type"] == "derived":
+            attrs["source_label"] = derived_label(attrs)
         if attrs["measure_name"] == "r" and attrs["estimate"] is not None:
             attrs["r"] = attrs["estimate"]
-        sentences = sources.get(row["finding"], [])
+        sentences = stating_first(sources.get(row["finding"], []), row.get("estimate"))
         if sentences:
             attrs["sources"] = [
                 {"sentence": s["sentence"], "text": s["text"], "document": s.get("document"),

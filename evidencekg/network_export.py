@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 import networkx as nx
@@ -70,12 +70,20 @@ def edge_id(u: str, v: str, key: str, attrs: Mapping[str, Any]) -> str:
 
 
 def cytoscape_elements(
-    graph: nx.MultiDiGraph, positions: Mapping[str, tuple[float, float]] | None = None
+    graph: nx.MultiDiGraph,
+    positions: Mapping[str, tuple[float, float]] | None = None,
+    left_anchored: Collection[str] = (),
 ) -> dict[str, Any]:
-    """Cytoscape.js JSON (also readable by nx.cytoscape_graph): data.id/source/target, classes = kind."""
+    """Cytoscape.js JSON (also readable by nx.cytoscape_graph): data.id/source/target, classes = kind.
+
+    Edge classes add `significant`/`not-significant` and `reported`/`derived` for findings;
+    nodes in `left_anchored` get `data.anchor = "left"`: their position is their label's left edge.
+    """
     nodes = []
     for node, attrs in graph.nodes(data=True):
         data = {**attrs, "id": node, "value": node, "name": attrs.get("label", node)}
+        if node in left_anchored:
+            data["anchor"] = "left"
         element: dict[str, Any] = {"data": data, "classes": attrs.get("kind", "")}
         if positions and node in positions:
             element["position"] = {"x": round(positions[node][0], 1), "y": round(positions[node][1], 1)}
@@ -87,6 +95,7 @@ def cytoscape_elements(
         classes = [attrs.get("kind", "")]
         if attrs.get("kind") == FINDING:
             classes.append("significant" if attrs.get("significant") else "not-significant")
+            classes.append("derived" if attrs.get("finding_type") == "derived" else "reported")
         edges.append({"data": data, "classes": " ".join(c for c in classes if c)})
     return {
         "data": {"name": graph.graph.get("name", "")},
@@ -128,6 +137,8 @@ def to_dot(graph: nx.MultiDiGraph) -> bytes:
                       penwidth=_dot_value(edge_width(attrs, scale=10.0)))
         if attrs.get("kind") != FINDING:
             values["style"] = "dashed"
+        elif attrs.get("finding_type") == "derived":  # a hollow (double) line: computed, not reported
+            values["color"] = f"{edge_colour(attrs)}:white:{edge_colour(attrs)}"
         dot.add_edge(pydot.Edge(_quoted(u), _quoted(v), **values))
     return dot.to_string().encode("utf-8")
 

@@ -8,86 +8,13 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 
 from evidencekg.forest import ForestRow, figure_bytes, forest_plot
-from evidencekg.network import (
-    CONSTRUCT,
-    FINDING,
-    STRUCTURE_KINDS,
-    construct_nodes,
-    findings_between,
-)
+from evidencekg.network import CONSTRUCT, FINDING, findings_between
 from evidencekg.network_export import NEGATIVE, NODE_COLOURS, POSITIVE, STRUCTURE_COLOUR, edge_colour
+from evidencekg.network_layout import Position, layered_layout, left_anchored
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
-
-Position = tuple[float, float]
-COLUMN_GAP, ROW_GAP, INDENT = 6.0, 1.3, 0.35
-
-
-def _roots(graph: nx.MultiDiGraph) -> dict[str, str]:
-    """Each construct's top ancestor along the scheme's structure (itself when it has none)."""
-    parents = {u: v for u, v, k in graph.edges(data="kind") if k in STRUCTURE_KINDS}
-    roots = {}
-    for node in construct_nodes(graph):
-        seen, current = {node}, node
-        while current in parents and parents[current] not in seen:
-            current = parents[current]
-            seen.add(current)
-        roots[node] = current
-    return roots
-
-
-def layered_layout(graph: nx.MultiDiGraph) -> dict[str, Position]:
-    """Columns follow the findings' stated direction between scheme roots; narrower constructs sit indented under their root."""
-    roots = _roots(graph)
-    flow = nx.DiGraph()
-    flow.add_nodes_from(set(roots.values()))
-    for u, v, kind in graph.edges(data="kind"):
-        if kind == FINDING and roots.get(u) != roots.get(v) and u in roots and v in roots:
-            flow.add_edge(roots[u], roots[v])
-    condensed = nx.condensation(flow)  # cycles share a column
-    level = {c: 0 for c in condensed}
-    for component in nx.topological_sort(condensed):
-        for successor in condensed.successors(component):
-            level[successor] = max(level[successor], level[component] + 1)
-    column = {root: level[condensed.graph["mapping"][root]] for root in flow}
-    members: dict[str, list[str]] = defaultdict(list)
-    for node in construct_nodes(graph):
-        if node != roots[node]:
-            members[roots[node]].append(node)
-    stacks: dict[int, list[str]] = defaultdict(list)
-    label = lambda n: graph.nodes[n]["label"].lower()  # noqa: E731
-    with_findings = {roots[e] for u, v, k in graph.edges(data="kind") if k == FINDING for e in (u, v) if e in roots}
-    for root in sorted(flow, key=lambda r: (r not in with_findings, label(r))):
-        stacks[column[root]] += [root, *sorted(members[root], key=label)]
-    tallest = max(len(stack) for stack in stacks.values())
-    positions = {}
-    for col, stack in stacks.items():
-        offset = (tallest - len(stack)) * ROW_GAP / 2
-        for row, node in enumerate(stack):
-            indent = 0.0 if roots[node] == node else INDENT
-            positions[node] = (col * COLUMN_GAP + indent, -(offset + row * ROW_GAP))
-    return positions
-
-
-def page_positions(graph: nx.MultiDiGraph, scale: float = 80.0) -> dict[str, Position]:
-    """Pixel positions for the interactive page: constructs as in the picture, layer nodes in a band below."""
-    positions = {n: (x * scale, -y * scale) for n, (x, y) in layered_layout(graph).items()}
-    bottom = max((y for _, y in positions.values()), default=0.0) + 1.6 * scale
-    others = [n for n, kind in graph.nodes(data="kind") if kind != CONSTRUCT]
-    wanted = {}
-    for node in others:
-        linked = [positions[m] for m in nx.all_neighbors(graph, node) if m in positions]
-        wanted[node] = sum(x for x, _ in linked) / len(linked) if linked else 0.0
-    kinds = sorted({graph.nodes[n]["kind"] for n in others})
-    for row, kind in enumerate(kinds):
-        placed = -1e9
-        members = sorted((n for n in others if graph.nodes[n]["kind"] == kind), key=lambda n: (wanted[n], n))
-        for i, node in enumerate(members):
-            placed = max(wanted[node], placed + 1.5 * scale)  # keep neighbours apart, stagger their rows
-            positions[node] = (placed, bottom + (row * 1.2 + (i % 2) * 0.4) * scale)
-    return positions
 
 
 def _wrap(text: str, width: int = 18) -> str:
@@ -97,7 +24,45 @@ def _wrap(text: str, width: int = 18) -> str:
     return "\n".join(textwrap.wrap(text, width)) or text
 
 
-def _along(a: Position, b: Position, rad: float, t: float = 0.55) -> Position:
+LABEL_SHARES = (0.45, 0.3, 0.6, 0.2, 0.72, 0.12, 0.82)  # where a label may sit on the gap between two boxes, best first
+Box = tuple[float, float, float, float]  # centre x, centre y, half width, half height (data units)
+NOT_SIGNIFICANT, STRUCTURE_STYLE = (0, (2, 2)), (0, (5, 3))
+
+
+def _exit(box: Box, dx: float, dy: float) -> float:
+    """The fraction of a straight segment of extent (dx, dy) from the box's centre that lies inside the box."""
+    limits = [box[2] / abs(dx) if dx else float("inf"), box[3] / abs(dy) if dy else float("inf")]
+    return min(1.0, *limits)
+
+
+def label_t(a: Box, b: Box, share: float = LABEL_SHARES[0]) -> float:
+    """Where along the curve from box a to box b a label sits: `share` of the way across the gap between them."""
+    dx, dy = b[0] - a[0], b[1] - a[1]
+    start, end = _exit(a, dx, dy), 1.0 - _exit(b, dx, dy)
+    return start + share * (end - start) if end > start else 0.5
+
+
+def _shared_area(a: Any, b: Any) -> float:
+    """The area two display boxes (matplotlib Bbox) have in common."""
+    return max(0.0, min(a.x1, b.x1) - max(a.x0, b.x0)) * max(0.0, min(a.y1, b.y1) - max(a.y0, b.y0))
+
+
+def _place(label: Any, spots: list[Position], taken: list[Any], renderer: Any) -> None:
+    """Move a label to the first spot where it covers no node or earlier label (else where it covers least)."""
+    best, best_area = spots[0], float("inf")
+    for spot in spots:
+        label.set_position(spot)
+        extent = label.get_window_extent(renderer).expanded(1.05, 1.1)
+        area = sum(_shared_area(extent, other) for other in taken)
+        if area < best_area:
+            best, best_area = spot, area
+        if area == 0:
+            break
+    label.set_position(best)
+    taken.append(label.get_window_extent(renderer))
+
+
+def _along(a: Position, b: Position, rad: float, t: float = 0.5) -> Position:
     """The point at t on matplotlib's arc3 curve from a to b (a quadratic Bezier; equal-aspect axes)."""
     (x1, y1), (x2, y2) = a, b
     cx, cy = (x1 + x2) / 2 + rad * (y2 - y1), (y1 + y2) / 2 - rad * (x2 - x1)
@@ -105,9 +70,28 @@ def _along(a: Position, b: Position, rad: float, t: float = 0.55) -> Position:
     return (s * s * x1 + 2 * s * t * cx + t * t * x2, s * s * y1 + 2 * s * t * cy + t * t * y2)
 
 
-def _draw_edges(ax: "Axes", graph: nx.MultiDiGraph, pos: dict[str, Position], boxes: dict[str, Any]) -> None:
-    """Findings as arcs (width |r|, colour by sign, dotted when not significant) and structure as dashed lines."""
+def _hollow(width: float, colour: str) -> list[Any]:
+    """Path effects drawing a line as a coloured outline with a white core (a derived finding)."""
+    from matplotlib import patheffects
+
+    return [patheffects.Stroke(linewidth=width + 3.0, foreground=colour),
+            patheffects.Stroke(linewidth=max(width - 0.5, 1.2), foreground="white")]
+
+
+def edge_text(attrs: dict[str, Any]) -> str:
+    """A finding's label in the picture: `r [CI]` over its source (and subgroup)."""
+    text = attrs["label"] + (f"\n{attrs['source_label']}" if attrs.get("source_label") else "")
+    return text + (f", {attrs['subgroup']}" if attrs.get("subgroup") else "")
+
+
+def _draw_edges(ax: "Axes", graph: nx.MultiDiGraph, boxes: dict[str, Box], patches: dict[str, Any], renderer: Any) -> None:
+    """Findings as arcs (width |r|, colour by sign, dotted when not significant, hollow when derived); structure as elbows.
+
+    Each finding's label goes to the first place along its edge that hides no node and no other label.
+    """
+    taken = [patch.get_window_extent(renderer) for patch in patches.values()]
     pairs: dict[frozenset[str], list[tuple[str, str, dict[str, Any]]]] = defaultdict(list)
+    pos = {node: (box[0], box[1]) for node, box in boxes.items()}
     for u, v, attrs in graph.edges(data=True):
         if u in pos and v in pos:
             pairs[frozenset((u, v))].append((u, v, attrs))
@@ -117,45 +101,63 @@ def _draw_edges(ax: "Axes", graph: nx.MultiDiGraph, pos: dict[str, Position], bo
             upward = -1.0 if pos[v][0] >= pos[u][0] else 1.0  # parallel findings bow upwards, the first straight
             rad = upward * 0.3 * i
             finding = attrs["kind"] == FINDING
-            # structure: an elbow from the indented child to its parent's column (a tree outline)
+            colour = edge_colour(attrs)
+            # structure: an elbow from the indented child to its parent's trunk (a tree outline)
             connection = f"arc3,rad={rad}" if finding else "angle,angleA=180,angleB=90,rad=4"
             width = max(1.0, abs(attrs.get("estimate") or 0) * 14) if finding else 1.0
-            style = "solid" if not finding or attrs.get("significant") else (0, (2, 2))
-            if not finding:
-                style = (0, (5, 3))
-            ax.annotate(
+            style = STRUCTURE_STYLE if not finding else ("solid" if attrs.get("significant") else NOT_SIGNIFICANT)
+            arrow = ax.annotate(
                 "", xy=pos[v], xytext=pos[u],
                 arrowprops=dict(
-                    arrowstyle="-|>", mutation_scale=14, lw=width, color=edge_colour(attrs), linestyle=style,
-                    connectionstyle=connection, patchA=boxes[u], patchB=boxes[v], shrinkA=2, shrinkB=2,
+                    arrowstyle="-|>", mutation_scale=14, lw=width, color=colour, linestyle=style,
+                    connectionstyle=connection, patchA=patches[u], patchB=patches[v], shrinkA=2, shrinkB=2,
                 ),
                 zorder=3,  # after the node boxes, whose patches clip the arrow, are laid out
             )
+            if finding and attrs.get("finding_type") == "derived":
+                arrow.arrow_patch.set_path_effects(_hollow(width, colour))
             if finding:
-                x, y = _along(pos[u], pos[v], rad)
-                text = attrs["label"] + (f"\n{attrs['source_label']}" if attrs.get("source_label") else "")
-                if attrs.get("subgroup"):
-                    text += f", {attrs['subgroup']}"
-                ax.text(x, y, text, ha="center", va="center", fontsize=8.5, color=edge_colour(attrs), zorder=4,
-                        bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.9))
+                spots = [_along(pos[u], pos[v], rad, label_t(boxes[u], boxes[v], s)) for s in LABEL_SHARES]
+                derived = attrs.get("finding_type") == "derived"
+                label = ax.text(*spots[0], edge_text(attrs), ha="center", va="center", fontsize=8.5, color=colour, zorder=4,
+                        style="italic" if derived else "normal",
+                        bbox=dict(boxstyle="round,pad=0.2", fc="white", ec=colour if derived else "none", alpha=0.9))
+                _place(label, spots, taken, renderer)
 
 
-def _legend(ax: "Axes") -> None:
-    """Legend: sign colours, width by |r|, significance and structure line styles, label format."""
+def _legend(ax: "Axes", derived: bool) -> None:
+    """Legend: sign colours, width by |r|, significance, derived findings and structure line styles, label format."""
     from matplotlib.lines import Line2D
 
     handles = [
         Line2D([], [], color=POSITIVE, lw=0.3 * 14, label="positive r (width = |r|; r = .30)"),
         Line2D([], [], color=NEGATIVE, lw=0.1 * 14, label="negative r (r = -.10)"),
-        Line2D([], [], color="#555555", lw=2, ls=(0, (2, 2)), label="not significant or unknown"),
-        Line2D([], [], color=STRUCTURE_COLOUR, lw=1, ls=(0, (5, 3)), label="component of / narrower than"),
+        Line2D([], [], color="#555555", lw=2, ls=NOT_SIGNIFICANT, label="not significant or unknown"),
+        Line2D([], [], color=STRUCTURE_COLOUR, lw=1, ls=STRUCTURE_STYLE, label="component of / narrower than"),
     ]
+    if derived:
+        handles.append(Line2D([], [], color="#555555", lw=3, path_effects=_hollow(3, "#555555"),
+                              label="derived: pooled by evidencekg, not reported"))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.01), ncol=2, frameon=False,
-              fontsize=9, title="edge label: r [95% CI], source", title_fontsize=9, alignment="left")
+              fontsize=9, title="edge label: r [95% CI], source (all findings as reported unless marked derived)",
+              title_fontsize=9, alignment="left")
+
+
+def _measure(ax: "Axes", texts: dict[str, Any], renderer: Any) -> dict[str, Box]:
+    """Each node's drawn box in data units (edges run between box centres; labels sit between boxes)."""
+    ax.apply_aspect()
+    inverse = ax.transData.inverted()
+    boxes = {}
+    for node, text in texts.items():
+        text.draw(renderer)  # lays out the bbox patch
+        (x0, y0), (x1, y1) = inverse.transform(text.get_bbox_patch().get_window_extent(renderer).get_points())
+        boxes[node] = ((x0 + x1) / 2, (y0 + y1) / 2, abs(x1 - x0) / 2, abs(y1 - y0) / 2)
+    return boxes
 
 
 def network_figure(graph: nx.MultiDiGraph, title: str = "evidencekg construct network") -> "Figure":
     """The constructs, their findings and the scheme's structure on one landscape page."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     constructs = graph.subgraph(n for n, k in graph.nodes(data="kind") if k == CONSTRUCT)
@@ -165,21 +167,22 @@ def network_figure(graph: nx.MultiDiGraph, title: str = "evidencekg construct ne
     width, height = max(xs) - min(xs) + 3.2, max(ys) - min(ys) + 1.6
     fig = Figure(figsize=(11.7, min(8.3, max(4.5, 11.7 * height / width + 1.2))))  # A4 landscape at most
     ax = fig.subplots()
-    boxes = {}
-    roots = _roots(graph)
-    for node in constructs:
-        align = "center" if roots[node] == node else "left"  # narrower constructs hang right of the trunk
-        label = ax.text(*pos[node], _wrap(constructs.nodes[node]["label"]), ha=align, va="center", fontsize=10,
-                        zorder=2, bbox=dict(boxstyle="round,pad=0.4", fc=NODE_COLOURS[CONSTRUCT], ec="#444444"))
-        boxes[node] = label.get_bbox_patch()
-    _draw_edges(ax, constructs, pos, boxes)
     ax.set_xlim(min(xs) - 1.6, max(xs) + 1.6)
     ax.set_ylim(min(ys) - 0.8, max(ys) + 0.8)
     ax.set_aspect("equal", adjustable="box")
     ax.axis("off")
     ax.set_title(title, loc="left", fontsize=12)
-    _legend(ax)
-    fig.tight_layout()
+    _legend(ax, any(d.get("finding_type") == "derived" for *_, d in constructs.edges(data=True)))
+    fig.tight_layout()  # before measuring: labels are placed in the final page coordinates
+    anchored = left_anchored(graph)
+    texts = {}
+    for node in constructs:
+        align = "left" if node in anchored else "center"  # narrower constructs hang right of the trunk
+        texts[node] = ax.text(*pos[node], _wrap(constructs.nodes[node]["label"]), ha=align, va="center", fontsize=10,
+                              zorder=2, bbox=dict(boxstyle="round,pad=0.4", fc=NODE_COLOURS[CONSTRUCT], ec="#444444"))
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    patches = {n: text.get_bbox_patch() for n, text in texts.items()}
+    _draw_edges(ax, constructs, _measure(ax, texts, renderer), patches, renderer)
     return fig
 
 

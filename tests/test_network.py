@@ -343,3 +343,110 @@ def test_export_route_sets_media_type(live_url: str) -> None:
     assert httpx.get(live_url + "/api/network/export/pdf").status_code == 404
     bad_layer = httpx.get(live_url + "/api/network", params={"layers": "mechanisms,moods"})
     assert bad_layer.status_code == 400 and "moods" in bad_layer.json()["detail"]
+
+
+# --- derived findings and layout -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def derived_graph() -> nx.MultiDiGraph:
+    """The shipped evidence plus a pooled (derived) finding computed from two fixture study findings."""
+    from tests._network_support import store_with_derived
+
+    return build_network(store_with_derived())
+
+
+def test_derived_finding_is_marked_with_its_inputs(derived_graph: nx.MultiDiGraph) -> None:
+    from tests._network_support import DERIVED, GENERATED, INPUTS, pooled_inputs
+
+    edges = {d["finding"]: d for *_, d in finding_edges(derived_graph)}
+    derived = edges[DERIVED]
+    r, lower, upper, n = pooled_inputs()
+    assert derived["finding_type"] == "derived" and derived["pooling_method"] == "REML"
+    assert derived["estimate"] == pytest.approx(r, abs=1e-4) and derived["ci_upper"] == pytest.approx(upper, abs=1e-4)
+    assert set(derived["derived_from"].split()) == set(INPUTS) and derived["n"] == n
+    assert derived["generated_at"].startswith(GENERATED[:19]) and derived["source_label"].startswith("derived: pooled")
+    assert "provenance" not in derived  # no source sentence: it was computed, not read
+    assert all(edges[f]["finding_type"] == "reported" for f in INPUTS)
+    assert all(d["finding_type"] == "reported" for f, d in edges.items() if f != DERIVED)
+
+
+def test_exports_show_derived_findings_apart(derived_graph: nx.MultiDiGraph) -> None:
+    from tests._network_support import DERIVED
+
+    data = json.loads(export_network(derived_graph, "cyjs"))
+    classes = {e["data"]["id"]: e["classes"].split() for e in data["elements"]["edges"] if e["data"]["kind"] == FINDING}
+    assert "derived" in classes[DERIVED] and all("reported" in c for f, c in classes.items() if f != DERIVED)
+    back = nx.read_graphml(io.BytesIO(export_network(derived_graph, "graphml")))
+    assert [d["finding_type"] for *_, d in back.edges(data=True) if d.get("finding") == DERIVED] == ["derived"]
+    dot = export_network(derived_graph, "dot").decode()
+    derived_line = next(line for line in dot.splitlines() if DERIVED in line and "->" in line)
+    assert ":white:" in derived_line  # drawn as a hollow (double) line
+    texts = " ".join(t.text or "" for t in ET.fromstring(export_network(derived_graph, "svg")).iter() if t.tag.endswith("text"))
+    assert "derived: pooled by evidencekg (REML, k = 2)" in texts  # on the edge
+    assert "derived: pooled by evidencekg, not reported" in texts  # in the legend
+    plain = " ".join(t.text or "" for t in ET.fromstring(export_network(build_network_without_derived(), "svg")).iter()
+                     if t.tag.endswith("text"))
+    assert "derived" not in plain.replace("unless marked derived", "")
+
+
+def build_network_without_derived() -> nx.MultiDiGraph:
+    """The shipped evidence only."""
+    from evidencekg.loader import ensure_loaded
+    from evidencekg.settings import get_settings
+
+    store = OxigraphStore()
+    ensure_loaded(store, get_settings(memory=True, endpoint=None))
+    return build_network(store)
+
+
+def test_the_sentence_stating_the_number_comes_first(graph: nx.MultiDiGraph) -> None:
+    avoidance = graph.edges[C + "attachment-avoidance", ALLIANCE, F + "notsu2024-avoidance-alliance"]
+    assert len(avoidance["sources"]) > 1  # the summary's sentence and the abstract's fragments
+    assert "r = -.13" in avoidance["sources"][0]["text"]
+    assert avoidance["provenance"].startswith(avoidance["sources"][0]["text"])
+
+
+def test_layout_groups_constructs_by_scheme(graph: nx.MultiDiGraph) -> None:
+    from evidencekg.network_layout import PAGE, left_anchored, page_positions, scheme_roots
+
+    pos = page_positions(graph)
+    roots = scheme_roots(graph)
+    assert left_anchored(graph) == {child for child, _ in STRUCTURE}
+    for child, parent in STRUCTURE:  # each child hangs right of its parent's trunk, below it
+        assert pos[child][0] >= pos[parent][0] + PAGE.indent and pos[child][1] > pos[parent][1]
+    columns: dict[float, list[str]] = {}
+    for node in pos:
+        if graph.nodes[node]["kind"] == "construct":
+            columns.setdefault(pos[roots[node]][0], []).append(node)
+    for members in columns.values():  # a block's members are consecutive from top to bottom, its root first
+        ordered = [roots[n] for n in sorted(members, key=lambda n: pos[n][1])]
+        runs = [r for i, r in enumerate(ordered) if i == 0 or ordered[i - 1] != r]
+        assert len(runs) == len(set(runs)), ordered
+        assert all(min((m for m in members if roots[m] == r), key=lambda m: pos[m][1]) == r for r in runs)
+    # findings flow left to right: attachment -> alliance -> outcome
+    assert pos[C + "attachment-insecurity"][0] < pos[ALLIANCE][0] < pos[OUTCOME][0]
+    layer = [n for n, k in graph.nodes(data="kind") if k != "construct"]
+    lowest = max(pos[n][1] for n in pos if n not in layer)
+    assert layer and all(pos[n][1] > lowest for n in layer)
+    for a in layer:  # layer nodes in one row never sit closer than a node's width
+        for b in layer:
+            if a < b and pos[a][1] == pos[b][1]:
+                assert abs(pos[a][0] - pos[b][0]) >= 180, (a, b)
+
+
+def test_picture_labels_hide_no_node_and_no_other_label(derived_graph: nx.MultiDiGraph) -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from evidencekg.network_plot import network_figure
+
+    fig = network_figure(derived_graph)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()  # lays out every label's box
+    renderer = canvas.get_renderer()
+    (ax,) = fig.axes
+    extents = [t.get_bbox_patch().get_window_extent(renderer) for t in ax.texts if t.get_bbox_patch()]
+    assert len(extents) == 12 + 9  # every construct box and every finding label (seed 6 + fixture 3)
+    overlapping = [(i, j) for i, a in enumerate(extents) for j, b in enumerate(extents[i + 1:], i + 1)
+                   if a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1]
+    assert overlapping == []

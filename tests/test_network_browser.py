@@ -120,3 +120,79 @@ def test_filters_and_path_finder(network_page) -> None:
     assert "naive product of r = -0.0361" in page.inner_text("#network-panel")
     assert page.evaluate("() => cy.$('.on-path').length") == 5  # 3 nodes + 2 chosen findings
     assert errors == [] and escaped == []
+
+
+BOXES_JS = """() => cy.nodes().filter(n => n.visible()).map(n => {
+    const b = n.boundingBox({ includeLabels: false, includeOverlays: false });
+    return { id: n.id(), x1: b.x1, x2: b.x2, y1: b.y1, y2: b.y2 };
+})"""
+
+
+def _overlaps(a: dict, b: dict) -> bool:
+    """Whether two boxes share area (touching edges do not count)."""
+    return a["x1"] < b["x2"] and b["x1"] < a["x2"] and a["y1"] < b["y2"] and b["y1"] < a["y2"]
+
+
+def _segment_hits(p: tuple, q: tuple, box: dict) -> bool:
+    """Whether a straight segment passes through a box (checked at 200 points along it)."""
+    (x1, y1), (x2, y2) = p, q
+    points = ((x1 + (x2 - x1) * i / 200, y1 + (y2 - y1) * i / 200) for i in range(201))
+    return any(box["x1"] < x < box["x2"] and box["y1"] < y < box["y2"] for x, y in points)
+
+
+def test_layout_keeps_nodes_apart_and_structure_edges_clear(network_page) -> None:
+    page, errors, _ = network_page
+    page.check("#show-mechanisms")
+    page.check("#show-implications")
+    boxes = page.evaluate(BOXES_JS)
+    assert len(boxes) > CONSTRUCTS  # the layer nodes are shown
+    clashes = [(a["id"], b["id"]) for i, a in enumerate(boxes) for b in boxes[i + 1:] if _overlaps(a, b)]
+    assert clashes == []
+    routes = page.evaluate("""() => cy.edges('.componentOf, .broader').map(e => ({
+        source: e.source().id(), target: e.target().id(),
+        points: [e.sourceEndpoint(), ...(e.segmentPoints() || []), e.targetEndpoint()].map(p => [p.x, p.y]) }))""")
+    assert len(routes) == 7  # docs/model.md: 7 narrower/component relations in the seed
+    by_id = {b["id"]: b for b in boxes}
+    for route in routes:
+        others = [b for i, b in by_id.items() if i not in (route["source"], route["target"])]
+        segments = list(zip(route["points"], route["points"][1:]))
+        hits = [b["id"] for b in others for p, q in segments if _segment_hits(tuple(p), tuple(q), b)]
+        assert hits == [], (route["source"], route["target"], hits)
+    assert errors == []
+
+
+@pytest.fixture(scope="module")
+def derived_url() -> Iterator[str]:
+    """A live server over the shipped evidence plus a derived (pooled) finding."""
+    from tests._network_support import store_with_derived
+    from tests._server import live_server, memory_app
+
+    with live_server(memory_app(store_with_derived())) as url:
+        yield url
+
+
+def test_derived_finding_is_drawn_and_described_apart(browser, derived_url: str) -> None:
+    from tests._network_support import DERIVED, INPUTS
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(derived_url + "/network")
+    page.wait_for_selector("body[data-network-ready='true']", timeout=20_000)
+    styles = page.evaluate(f"""() => {{
+        const derived = cy.getElementById('{DERIVED}');
+        const reported = cy.getElementById('{next(iter(INPUTS))}');
+        return [derived.hasClass('derived'), derived.numericStyle('line-outline-width'),
+                reported.hasClass('reported'), reported.numericStyle('line-outline-width'),
+                derived.style('font-style'), derived.data('caption')];
+    }}""")
+    assert styles[:5] == [True, 2, True, 0, "italic"]
+    assert "derived: pooled by evidencekg (REML, k = 2)" in styles[5]
+    _click_element(page, f"cy.getElementById('{DERIVED}')")
+    panel = page.locator("#network-panel")
+    panel.locator("h2").filter(has_text="attachment anxiety → relational bond").wait_for(timeout=5_000)
+    text = panel.inner_text()
+    assert "derived: pooled by evidencekg, not reported by a source" in text and "REML" in text
+    assert "Pooled from 2 findings" in text and panel.locator("ul.derived-inputs > li").count() == 2
+    assert errors == []
+    page.close()

@@ -20,7 +20,8 @@ from evidencekg.network import (
 )
 from evidencekg.network_export import EXPORTS, cytoscape_elements, export_network
 from evidencekg.network_paths import DEFAULT_MAX_HOPS, find_paths
-from evidencekg.network_plot import page_positions, pair_forest
+from evidencekg.network_layout import left_anchored, page_positions
+from evidencekg.network_plot import pair_forest
 from evidencekg.store import Store
 from service.deps import get_store
 from service.templating import page
@@ -57,7 +58,7 @@ def network_json(
 ) -> JSONResponse:
     """Constructs, scheme structure and findings (with positions for the page); layers add mechanisms/implications."""
     graph = build_network(store, _layers(layers))
-    return JSONResponse(cytoscape_elements(graph, page_positions(graph)))
+    return JSONResponse(cytoscape_elements(graph, page_positions(graph), left_anchored(graph)))
 
 
 @router.get("/api/network/paths", summary="Paths between two constructs with each hop's evidence")

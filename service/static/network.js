@@ -53,14 +53,21 @@
       ["k (studies)", d.k !== undefined ? d.k : (d.k_description || "not reported")],
       ["N", d.n !== undefined ? d.n : "not reported"],
       ["significant", significanceText(d.significant)],
-      ["statement", d.finding_type || "unspecified"],
+      ["statement", d.finding_type === "derived" ? "derived: pooled by evidencekg, not reported by a source" : (d.finding_type || "unspecified")],
     ];
+    if (d.pooling_method) rows.push(["pooling method", d.pooling_method]);
+    if (d.generated_at) rows.push(["computed", d.generated_at]);
     if (d.subgroup) rows.push(["subgroup", d.subgroup]);
     return el("dl", { class: "finding-numbers" }, rows.map(([k, v]) => [el("dt", {}, k), el("dd", { "data-field": k }, v)]));
   }
 
   function sourceBlock(d) {
     const items = [];
+    const inputs = (d.derived_from || "").split(" ").filter(Boolean);
+    if (inputs.length) {
+      items.push(el("p", {}, `Pooled from ${inputs.length} finding${inputs.length > 1 ? "s" : ""}:`));
+      items.push(el("ul", { class: "derived-inputs" }, inputs.map((iri) => el("li", {}, el("a", { href: local(iri) }, slug(iri))))));
+    }
     if (d.citation) items.push(el("p", { class: "citation" }, d.citation));
     if (d.doi) items.push(el("p", {}, "DOI ", el("a", { href: "https://doi.org/" + d.doi, class: "external", rel: "noopener" }, d.doi)));
     (d.sources || []).forEach((s) => {
@@ -124,7 +131,7 @@
   }
 
   const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
-  const NODE_TEXT = { construct: [12, 120], mechanism: [10, 150], implication: [10, 150] };  // font px, wrap width px
+  const NODE_TEXT = { construct: [13, 120], mechanism: [10, 150], implication: [10, 150] };  // font px, wrap width px
   const measure = document.createElement("canvas").getContext("2d");
 
   // The box a label needs when wrapped at maxWidth (node sizes are data, not the deprecated "label" size).
@@ -143,7 +150,7 @@
   const style = [
     { selector: "node", style: {
       "label": "data(label)", "text-wrap": "wrap", "text-max-width": "120px", "text-valign": "center",
-      "font-size": 12, "font-family": FONT, "shape": "round-rectangle", "width": "data(w)", "height": "data(h)",
+      "font-size": 13, "font-family": FONT, "shape": "round-rectangle", "width": "data(w)", "height": "data(h)",
       "background-color": "#f2f2f2", "border-width": 1, "border-color": "#444" } },
     { selector: "node.mechanism", style: { "background-color": "#ede3f6", "font-size": 10, "text-max-width": "150px" } },
     { selector: "node.implication", style: { "background-color": "#e3f3e6", "font-size": 10, "text-max-width": "150px" } },
@@ -151,11 +158,15 @@
       "curve-style": "bezier", "target-arrow-shape": "triangle", "width": 1, "line-color": "#8c8c8c",
       "target-arrow-color": "#8c8c8c", "arrow-scale": 0.8 } },
     { selector: "edge.finding", style: {
+      "curve-style": "unbundled-bezier", "control-point-distances": "data(bow)", "control-point-weights": 0.5,
       "width": "data(width)", "line-color": "data(colour)", "target-arrow-color": "data(colour)",
-      "label": "data(label)", "font-size": 10, "color": "data(colour)", "text-background-color": "#fff",
-      "text-background-opacity": 0.9, "text-background-padding": "2px", "control-point-step-size": 60 } },
+      "label": "data(caption)", "text-wrap": "wrap", "font-size": 11, "color": "data(colour)", "text-background-color": "#fff",
+      "text-background-opacity": 0.9, "text-background-padding": "2px" } },
     { selector: "edge.not-significant", style: { "line-style": "dashed" } },
-    { selector: "edge.componentOf, edge.broader", style: { "line-style": "dashed" } },
+    { selector: "edge.derived", style: {
+      "line-color": "#fff", "line-outline-width": 2, "line-outline-color": "data(colour)", "font-style": "italic" } },
+    { selector: "edge.componentOf, edge.broader", style: {
+      "line-style": "dashed", "curve-style": "taxi", "taxi-direction": "horizontal", "taxi-radius": 4 } },
     { selector: "edge.mechanismOf, edge.affects, edge.about", style: { "line-style": "dotted", "line-color": "#b8a9c9", "target-arrow-color": "#b8a9c9" } },
     { selector: ".layer-hidden, .filtered", style: { "display": "none" } },
     { selector: ":selected", style: { "overlay-color": "#0b5cad", "overlay-opacity": 0.15 } },
@@ -243,6 +254,18 @@
     graph.elements.nodes.forEach((node) => {
       const [size, wrap] = NODE_TEXT[node.data.kind] || NODE_TEXT.construct;
       Object.assign(node.data, labelBox(node.data.label, size, wrap));
+      // the library places a narrower construct by its left edge, right of its parent's trunk
+      if (node.data.anchor === "left" && node.position) node.position.x += node.data.w / 2;
+    });
+    const parallel = new Map();  // findings between the same two constructs: the first straight, the rest bow upwards
+    const xOf = new Map(graph.elements.nodes.map((n) => [n.data.id, n.position ? n.position.x : 0]));
+    graph.elements.edges.filter((e) => e.data.kind === "finding").sort((a, b) => a.data.id.localeCompare(b.data.id)).forEach((edge) => {
+      const d = edge.data;
+      d.caption = [d.label, [d.source_label, d.subgroup].filter(Boolean).join(", ")].filter(Boolean).join("\n");
+      const pair = [d.source, d.target].sort().join(" ");
+      const index = parallel.get(pair) || 0;
+      parallel.set(pair, index + 1);
+      d.bow = index * 70 * (xOf.get(d.target) >= xOf.get(d.source) ? -1 : 1);
     });
     cy = cytoscape({
       container: document.getElementById("cy"),
