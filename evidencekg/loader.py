@@ -6,6 +6,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -16,6 +17,7 @@ from evidencekg.store import QuerySyntaxError, Store, StoreError
 
 META_GRAPH = "https://w3id.org/evidencekg/graph/meta"
 FINGERPRINT = str(EKG["loadFingerprint"])
+XSD_DECIMAL = ox.NamedNode("http://www.w3.org/2001/XMLSchema#decimal")
 BULK_THRESHOLD = 20_000_000  # bytes: files above this go through bulk_load_file when possible
 
 # Called after each file: (file, files done, files in total).
@@ -71,17 +73,36 @@ def parse_problem(path: Path, exc: Exception) -> ParseProblem:
     return ParseProblem(path, line, col, message)
 
 
+def decimal_literal(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """An xsd:decimal written in double form ("-2.0E-1", what JSON-LD makes of the JSON number -0.2) as "-0.2"."""
+    if not (isinstance(term, ox.Literal) and term.datatype == XSD_DECIMAL and "e" in term.value.lower()):
+        return term
+    try:
+        value = Decimal(term.value)
+    except InvalidOperation:
+        return term  # not a number at all: left for SHACL to report
+    return ox.Literal(format(value.normalize(), "f"), datatype=XSD_DECIMAL) if value.is_finite() else term
+
+
 def parse_file(path: Path) -> list[ox.Quad]:
-    """Parse one RDF file with pyoxigraph; raises LoadError carrying a ParseProblem."""
+    """Parse one RDF file with pyoxigraph; raises LoadError carrying a ParseProblem.
+
+    In JSON-LD, a JSON number whose term is typed xsd:decimal by the context comes out in
+    double form (JSON-LD 1.1 toRdf), which is not a valid decimal; it is rewritten as one.
+    """
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise LoadError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    rdf_format = rdf_format_for(path)
     try:
-        return list(ox.parse(data, format=rdf_format_for(path)))
+        quads = list(ox.parse(data, format=rdf_format))
     except (SyntaxError, ValueError) as exc:
         problem = parse_problem(path, exc)
         raise LoadError(problem.text(), problem) from exc
+    if rdf_format == ox.RdfFormat.JSON_LD:
+        quads = [ox.Quad(q.subject, q.predicate, decimal_literal(q.object), q.graph_name) for q in quads]
+    return quads
 
 
 def evidence_files(settings: Settings) -> list[Path]:

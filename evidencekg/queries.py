@@ -8,12 +8,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
 from evidencekg.namespaces import CONSTRUCT_SCHEME, ID, PREFIXES
+from evidencekg.results import to_dataframe
 from evidencekg.settings import Settings, get_settings
 from evidencekg.store import Row, Store, StoreError, Term
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PARAM_TYPES = ("iri", "construct", "string", "decimal")
 XSD_DECIMAL = ox.NamedNode("http://www.w3.org/2001/XMLSchema#decimal")
@@ -198,6 +203,34 @@ def run_named(
 ) -> list[Row]:
     """Run queries/NAME.rq with textual parameters (constructs by label, slug or IRI)."""
     return run_query(store, get_query(name, settings), params)
+
+
+def load_query(source: str | Path, settings: Settings | None = None) -> NamedQuery:
+    """A query from SPARQL text, a .rq file, or a catalogue name (queries/NAME.rq without .rq)."""
+    text = str(source)
+    if isinstance(source, str) and (any(c.isspace() for c in text.strip()) or "{" in text):
+        return parse_query("query", text)
+    path = Path(source)
+    if path.is_file():
+        return parse_query(path.stem, path.read_text(encoding="utf-8"), path)
+    if path.suffix == ".rq" or len(path.parts) > 1:
+        raise CatalogueError(f"{path}: no such query file")
+    return get_query(text, settings)
+
+
+def select_rows(
+    store: Store, source: str | Path, params: Mapping[str, str] | None = None, settings: Settings | None = None
+) -> list[Row]:
+    """Run a SELECT given as text, .rq file or catalogue name, with textual parameters; the result rows."""
+    return run_query(store, load_query(source, settings), params)
+
+
+def select_frame(
+    store: Store, source: str | Path, params: Mapping[str, str] | None = None, settings: Settings | None = None
+) -> pd.DataFrame:
+    """Like select_rows, as a pandas DataFrame of Python values, columns in SELECT order."""
+    named = load_query(source, settings)
+    return to_dataframe(run_query(store, named, params), projected_variables(named))
 
 
 def projected_variables(query: NamedQuery) -> list[str]:

@@ -190,18 +190,23 @@ def vocabulary_quads(settings: Settings) -> tuple[ox.Quad, ...]:
     return _vocabulary(tuple((p, p.stat().st_mtime) for p in ontology_files(settings)))
 
 
-@lru_cache(maxsize=4)
-def _shapes_graph(files: tuple[tuple[Path, float], ...]) -> rdflib.Graph:
-    """The shapes as an rdflib graph, built once per set of file mtimes (pyshacl only reads it)."""
+@lru_cache(maxsize=8)
+def _graph_of(files: tuple[tuple[Path, float], ...]) -> rdflib.Graph:
+    """The files as one rdflib graph, built once per set of file mtimes."""
     graph = rdflib.Graph()
     add_quads(graph, _quads_of(files))
     return graph
 
 
+def cached_graph(files: Sequence[Path]) -> rdflib.Graph:
+    """Some files as one rdflib graph, parsed once per process while their mtimes stay the same (read only)."""
+    return _graph_of(tuple((p, p.stat().st_mtime) for p in files))
+
+
 def shapes_graph(settings: Settings) -> rdflib.Graph | None:
     """The merged SHACL shapes of ontology/*shapes*.ttl (None when there are none)."""
     files = shapes_files(settings)
-    return _shapes_graph(tuple((p, p.stat().st_mtime) for p in files)) if files else None
+    return cached_graph(files) if files else None
 
 
 def extra_checks() -> list[Check]:

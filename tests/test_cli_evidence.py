@@ -21,13 +21,15 @@ from tests._evidence_support import MUTATIONS, write_finding
 runner = CliRunner()
 
 
+ANXIETY = "https://w3id.org/evidencekg/id/finding/notsu2024-anxiety-alliance"
+AVOIDANCE = "https://w3id.org/evidencekg/id/finding/notsu2024-avoidance-alliance"
+
+
 def triples_of(path: Path) -> list[object]:
     """The triples of a Turtle file, parsed independently of the loader."""
     import rdflib
 
     return list(rdflib.Graph().parse(path, format="turtle"))
-ANXIETY = "https://w3id.org/evidencekg/id/finding/notsu2024-anxiety-alliance"
-AVOIDANCE = "https://w3id.org/evidencekg/id/finding/notsu2024-avoidance-alliance"
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -61,6 +63,46 @@ def test_validate_malformed_turtle_exits_two_with_position(tmp_path: Path) -> No
     assert f"{path}:2:11: " in out
 
 
+def jsonld_finding(estimate: object) -> dict[str, object]:
+    """The test finding written by hand in JSON-LD with the shipped context, numbers as JSON numbers."""
+    context = json.loads((get_settings().ontology_dir / "context.jsonld").read_text(encoding="utf-8"))["@context"]
+    sentence = "id:sentence/test2020-abstract-s1"
+    return {
+        "@context": context,
+        "@graph": [
+            {"@id": "id:document/test2020-abstract", "@type": "SourceDocument", "title": "Abstract of a test article"},
+            {"@id": sentence, "@type": "SourceSentence", "isPartOf": "id:document/test2020-abstract", "position": 1,
+             "value": "r = -.20 (95% CI [-.30, -.10], p = .01; k = 12, N = 900)"},
+            {"@id": "id:publication/test2020", "@type": "Publication", "doi": "10.1000/test.2020",
+             "title": "A test article", "issued": {"@value": "2020", "@type": "xsd:gYear"}},
+            {"@id": "id:finding/test2020-anxiety-alliance", "@type": "ReportedFinding",
+             "reportedIn": "id:publication/test2020", "fromConstruct": "id:construct/attachment-anxiety",
+             "toConstruct": "id:construct/therapeutic-alliance", "effectSizeMeasure": "obo:STATO_0000280",
+             "estimate": estimate, "ciLower": -0.3, "ciUpper": -0.1, "confidenceLevel": 0.95, "pValue": 0.01,
+             "pValueRelation": "=", "numberOfStudies": 12, "sampleSize": 900, "wasDerivedFrom": sentence},
+        ],
+    }
+
+
+def test_validate_json_ld_written_with_the_context(tmp_path: Path) -> None:
+    """JSON numbers typed xsd:decimal by the context are read as decimals, so a good finding conforms."""
+    path = tmp_path / "finding.jsonld"
+    path.write_text(json.dumps(jsonld_finding(-0.2)))
+    code, out = run("validate", str(path))
+    assert (code, out.splitlines()[-1]) == (0, "conforms: 0 violation(s), 0 warning(s)"), out
+    path.write_text(json.dumps(jsonld_finding(1.5)))
+    code, out = run("validate", str(path))
+    assert code == 1 and "Pearson r must lie in [-1, 1]: the estimate is 1.5" in out, out
+    store = tmp_path / "store"
+    path.write_text(json.dumps(jsonld_finding(-0.2)))
+    assert run("load", str(path), "--store", str(store))[0] == 0
+    gc.collect()
+    [row] = OxigraphStore(store).select(
+        "SELECT ?e { ?f <https://w3id.org/evidencekg/ontology#estimate> ?e }"
+    )
+    assert (row["e"].value, row["e"].datatype.value) == ("-0.2", "http://www.w3.org/2001/XMLSchema#decimal")
+
+
 def test_validate_missing_file_is_an_error(tmp_path: Path) -> None:
     code, out = run("validate", str(tmp_path / "nope.ttl"))
     assert code == 2 and "no such file" in out
@@ -88,6 +130,12 @@ def test_query_csv_and_table(tmp_path: Path) -> None:
     }
     code, out = run("query", "ci-excludes-zero")
     assert code == 0 and "Findings whose confidence interval excludes zero (4 rows)" in out
+
+
+def test_query_by_path_equals_query_by_name() -> None:
+    by_name = run("query", "associations", "-f", "json")
+    by_path = run("query", str(get_settings().queries_dir / "associations.rq"), "-f", "json")
+    assert by_name[0] == by_path[0] == 0 and json.loads(by_name[1]) == json.loads(by_path[1])
 
 
 def test_query_from_a_file_with_bindings(tmp_path: Path) -> None:

@@ -282,6 +282,42 @@ def test_ontology_terms_have_label_and_definition(ontology):
     assert not missing, "\n".join(missing)
 
 
+def test_ontology_properties_have_domain_and_range(ontology):
+    """Every ekg: property has rdfs:domain and rdfs:range, or a note saying why a range is not meaningful."""
+    missing = []
+    for kind in (OWL.ObjectProperty, OWL.DatatypeProperty):
+        for prop in ontology.subjects(RDF.type, kind):
+            if not str(prop).startswith(str(EKG)):
+                continue
+            if (prop, RDFS.domain, None) not in ontology:
+                missing.append(f"{prop}: no rdfs:domain")
+            if (prop, RDFS.range, None) not in ontology and not any(
+                "rdfs:range" in str(note) for note in ontology.objects(prop, SKOS.editorialNote)
+            ):
+                missing.append(f"{prop}: no rdfs:range and no note why")
+    assert not missing, "\n".join(sorted(missing))
+
+
+def test_ontology_reuses_the_recorded_vocabularies(ontology):
+    """Classes and properties specialise the terms facts.md lists instead of standing alone."""
+    def supers(term, relation):
+        return {str(o) for o in ontology.objects(EKG[term], relation)}
+
+    assert supers("Finding", RDFS.subClassOf) == {str(OBO.SEPIO_0000173)}
+    assert supers("MetaAnalysis", RDFS.subClassOf) == {str(OBO.SEPIO_0000079)}
+    assert supers("PrimaryStudy", RDFS.subClassOf) == {str(OBO.SEPIO_0000066)}
+    assert supers("Publication", RDFS.subClassOf) == {"http://purl.org/spar/fabio/JournalArticle",
+                                                     "http://purl.org/ontology/bibo/AcademicArticle"}
+    assert supers("Construct", RDFS.subClassOf) == {str(SKOS.Concept)}
+    assert supers("SourceSentence", RDFS.subClassOf) == {str(PROV.Entity)}
+    assert supers("reportedIn", RDFS.subPropertyOf) == {str(OBO.SEPIO_0000124)}
+    assert supers("fromConstruct", RDFS.subPropertyOf) == {str(IS_ABOUT)}
+    assert supers("hasComponent", RDFS.subPropertyOf) == {str(SKOS.narrower)}
+    assert supers("ciLower", RDFS.seeAlso) == {str(OBO.STATO_0000315)}
+    assert supers("pValue", RDFS.seeAlso) == {str(OBO.OBI_0000175)}
+    assert supers("i2", RDFS.seeAlso) == {str(OBO.STATO_0000420)}
+
+
 def test_model_contract_terms_declared(ontology):
     """Every ekg: name docs/model.md mentions is declared in the ontology."""
     model = ROOT / "docs" / "model.md"

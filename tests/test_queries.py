@@ -8,10 +8,13 @@ from evidencekg.queries import (
     CatalogueError,
     get_query,
     list_queries,
+    load_query,
     parse_query,
     projected_variables,
     resolve_construct,
     run_named,
+    select_frame,
+    select_rows,
 )
 from evidencekg.results import to_dataframe, to_records
 from evidencekg.settings import Settings
@@ -152,6 +155,24 @@ def test_associations(loaded_store: OxigraphStore) -> None:
     }
     assert {r["finding"]: r["kDescription"] for r in rows}[f("pprnet-alliance-outcome")] == "almost 300"
     assert {r["finding"]: r["subgroup"] for r in rows}[f("flueckiger2018-alliance-outcome-internet")] == "internet-based"
+
+
+def test_a_query_given_as_text_file_or_name(tmp_path, loaded_store: OxigraphStore, project_settings: Settings) -> None:
+    text = "PREFIX ekg: <https://w3id.org/evidencekg/ontology#>\nSELECT ?n { ?finding a ekg:ReportedFinding ; ekg:sampleSize ?n } ORDER BY ?n"
+    (tmp_path / "sizes.rq").write_text("# title: sizes\n# param: finding (type: iri) the finding\n" + text)
+    assert [r["n"] for r in to_records(select_rows(loaded_store, text))] == [886, 2299, 2299]
+    from_file = select_rows(loaded_store, tmp_path / "sizes.rq", {"finding": "diener2011-security-alliance"})
+    assert to_records(from_file) == [{"n": 886}]
+    assert to_records(select_rows(loaded_store, str(tmp_path / "sizes.rq"), {"finding": "diener2011-security-alliance"})) == to_records(from_file)
+    assert load_query("associations", project_settings).path == project_settings.queries_dir / "associations.rq"
+    with pytest.raises(CatalogueError, match="no such query file"):
+        load_query(tmp_path / "absent.rq")
+
+
+def test_select_frame_keeps_select_order(loaded_store: OxigraphStore) -> None:
+    frame = select_frame(loaded_store, "finding-provenance", {"finding": "notsu2024-anxiety-alliance"})
+    assert list(frame.columns) == projected_variables(get_query("finding-provenance"))
+    assert list(frame["position"]) == [1, 2, 5, 13, 16, 18]
 
 
 def test_associations_as_dataframe(loaded_store: OxigraphStore) -> None:

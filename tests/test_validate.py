@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from evidencekg.settings import Settings
 from evidencekg.validate import (
     ParseProblem,
     ShapeProblem,
+    cached_graph,
     default_validation_files,
     extra_checks,
     shapes_files,
@@ -168,3 +170,14 @@ def test_extra_checks_include_the_consistency_checker_when_present() -> None:
         assert extra_checks() == []
     else:
         assert consistency.check_graph in extra_checks()
+
+
+def test_cached_graph_parses_once_per_change(tmp_path: Path) -> None:
+    path = write_finding(tmp_path)
+    first = cached_graph([path])
+    assert cached_graph([path]) is first
+    plain = rdflib.Graph().parse(path, format="turtle")  # strings typed xsd:string there, plain here: compare text
+    assert {(s, p, str(o)) for s, p, o in first} == {(s, p, str(o)) for s, p, o in plain}
+    path.write_text(VALID_FINDING + "<https://example.org/a> <https://example.org/b> 1 .\n")
+    os.utime(path, (path.stat().st_atime, path.stat().st_mtime + 5))
+    assert len(cached_graph([path])) == len(first) + 1

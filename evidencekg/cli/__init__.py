@@ -12,7 +12,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-evidence.register(app)  # validate, load, query, check
+evidence.register(app)  # validate, load, query
 serve.register(app)  # serve
 ingest.register(app)  # ingest
 app.add_typer(network.app, name="network", help="The construct network: export, paths, show.")

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from evidencekg.backends import open_store
 from evidencekg.loader import LoadError, ensure_loaded, evidence_files, load_files
-from evidencekg.queries import NamedQuery, get_query, parse_query, projected_variables, run_query
+from evidencekg.queries import load_query, projected_variables, run_query
 from evidencekg.results import columns_of, display, to_records
 from evidencekg.settings import Settings, get_settings
 from evidencekg.store import OxigraphStore, Row, Store, StoreError
@@ -88,14 +88,6 @@ def pick_store(settings: Settings, store: Path | None, memory: bool, endpoint: s
     return loaded
 
 
-def find_query(file_or_name: str, settings: Settings) -> NamedQuery:
-    """A query from a .rq file path or a catalogue name."""
-    path = Path(file_or_name)
-    if path.is_file():
-        return parse_query(path.stem, path.read_text(encoding="utf-8"), path)
-    return get_query(file_or_name, settings)
-
-
 def parse_params(pairs: list[str]) -> dict[str, str]:
     """`name=value` pairs into a dict; a pair without '=' is an error naming it."""
     params: dict[str, str] = {}
@@ -139,7 +131,7 @@ def query(
     settings = get_settings()
     params = parse_params(param or [])
     try:
-        named = find_query(file_or_name, settings)
+        named = load_query(file_or_name, settings)
         rows = run_query(pick_store(settings, store, memory, endpoint), named, params)
     except (LoadError, StoreError, OSError) as exc:
         raise fail(str(exc), 1) from exc
