@@ -15,14 +15,14 @@ from evidencekg.store import Store
 from evidencekg.tabular import RowError, Table, TableRow, integer, lexical, number, read_table, require_columns, text
 
 REQUIRED = ("study", "n", "r", "construct_a", "construct_b")
-OPTIONAL = ("authors", "year", "doi", "rater", "citation")
+OPTIONAL = ("authors", "year", "title", "doi", "rater", "citation")
 MODERATOR_PREFIX = "mod_"  # moderator columns: kept verbatim in the row's source text
 
 # Which column each finding property comes from (validation messages name it).
 COLUMNS: dict[URIRef, str] = {
     EKG.estimate: "r", EKG.sampleSize: "n", EKG.fromConstruct: "construct_a",
     EKG.toConstruct: "construct_b", EKG.raterPerspective: "rater", BIBO.doi: "doi",
-    DCTERMS.issued: "year", EKG.reportedIn: "doi",
+    DCTERMS.issued: "year", EKG.reportedIn: "doi", DCTERMS.title: "title",
 }  # fmt: skip
 
 
@@ -79,6 +79,8 @@ def _row(batch: Batch, table: Table, row: TableRow, doc: str, known: set[str]) -
     issued = Literal(str(year), datatype=XSD.gYear) if year else None
     add(publication, RDF.type, EKG.Publication, row.number)
     add(publication, DCTERMS.bibliographicCitation, Literal(citation))
+    title = text(table, row, "title") if "title" in table.columns else None
+    add(publication, DCTERMS.title, Literal(title) if title else None)
     add(publication, BIBO.doi, Literal(doi) if doi else None)
     add(publication, DCTERMS.issued, issued)
     add(publication, EKG.authorList, Literal(authors) if authors else None)

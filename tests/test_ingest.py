@@ -1,0 +1,171 @@
+"""Ingest: round trips with provenance, every rejection path writes nothing, derived findings, CLI and HTTP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from evidencekg.cli import app
+from evidencekg.ingest import IngestError, ingest
+from evidencekg.meta_store import pool_pair, save_derived
+from evidencekg.namespaces import sparql_prologue
+from evidencekg.settings import Settings
+from evidencekg.store import OxigraphStore
+from tests._ingest_support import METAPSY_ROWS, SHEET_HEADER, SHEET_ROWS, metapsy, sheet
+from tests._server import live_server, memory_app
+
+P = sparql_prologue()
+
+
+def values(store: OxigraphStore, query: str) -> list[str]:
+    """The first column of a SELECT as strings."""
+    rows = store.select(P + query)
+    return [next(iter(r.values())).value for r in rows]
+
+
+def test_sheet_round_trip_with_row_provenance(loaded_store: OxigraphStore, project_settings: Settings) -> None:
+    result = ingest(loaded_store, sheet(), "sheet", name="test-sheet", settings=project_settings)
+    assert result.findings == 3
+    rows = loaded_store.select(P + """
+        SELECT ?f ?r ?n ?text ?pos ?doi WHERE {
+          ?f a ekg:ReportedFinding ; ekg:estimate ?r ; ekg:sampleSize ?n ; ekg:reportedIn/bibo:doi ?doi ;
+             ekg:fromConstruct <https://w3id.org/evidencekg/id/construct/attachment-anxiety> ;
+             prov:wasDerivedFrom ?s . ?s rdf:value ?text ; ekg:position ?pos ; dcterms:isPartOf <https://w3id.org/evidencekg/id/document/test-sheet> .
+        } ORDER BY ?pos""")
+    assert [float(r["r"].value) for r in rows] == [-0.12, -0.05, -0.20]
+    assert [int(r["n"].value) for r in rows] == [80, 150, 60]
+    assert [r["text"].value for r in rows] == SHEET_ROWS
+    assert [int(r["pos"].value) for r in rows] == [1, 2, 3]
+    assert [r["doi"].value for r in rows] == ["10.1234/one", "10.1234/two", "10.1234/three"]
+
+
+@pytest.mark.parametrize(
+    ("row", "where"),
+    [
+        ("s9,X,2001,T,10.1/x,3,0.1,attachment-anxiety,therapeutic-alliance,patient,a", "row 4, column 'n'"),
+        ("s9,X,2001,T,10.1234/x,50,1.0,attachment-anxiety,therapeutic-alliance,patient,a", "row 4, column 'r'"),
+        ("s9,X,2001,T,10.1234/x,50,,attachment-anxiety,therapeutic-alliance,patient,a", "row 4, column 'r': is missing"),
+        ("s9,X,2001,T,10.1234/x,50,0.1,no-such-construct,therapeutic-alliance,patient,a", "row 4, column 'construct_a': unknown construct"),
+        ("s9,X,2001,T,10.1234/x,50,0.1,attachment-anxiety,therapeutic-alliance,cousin,a", "row 4, column 'rater': unknown rater"),
+        ("s9,X,2001,T,not-a-doi,50,0.1,attachment-anxiety,therapeutic-alliance,patient,a", "row 4, column 'doi'"),
+        ("s9,X,2001,T,10.1234/x,50.5,0.1,attachment-anxiety,therapeutic-alliance,patient,a", "row 4, column 'n'"),
+        ("s9,X,2001,,10.1234/x,50,0.1,attachment-anxiety,therapeutic-alliance,patient,a", "row 4, column 'title'"),
+        ("s9,X,2001,T,,50,0.1,attachment-anxiety,therapeutic-alliance,patient,a", "row 4, column 'doi'"),
+        ("s9,X,2001,T,10.1234/x,50,0.1,attachment-anxiety", "row 4, column '*'"),
+    ],
+)
+def test_sheet_bad_row_names_row_column_and_writes_nothing(
+    loaded_store: OxigraphStore, project_settings: Settings, row: str, where: str
+) -> None:
+    before = len(loaded_store)
+    with pytest.raises(IngestError) as error:
+        ingest(loaded_store, sheet([*SHEET_ROWS, row]), "sheet", name="bad", settings=project_settings)
+    assert where in str(error.value) and "nothing was written" in str(error.value)
+    assert len(loaded_store) == before
+
+
+def test_missing_columns_and_second_import_are_refused(loaded_store: OxigraphStore, project_settings: Settings) -> None:
+    with pytest.raises(IngestError, match="missing column"):
+        ingest(loaded_store, sheet(header=SHEET_HEADER.replace(",r,", ",rho,")), "sheet", name="x", settings=project_settings)
+    ingest(loaded_store, sheet(), "sheet", name="twice", settings=project_settings)
+    before = len(loaded_store)
+    with pytest.raises(IngestError, match="already ingested"):
+        ingest(loaded_store, sheet(), "sheet", name="twice", settings=project_settings)
+    assert len(loaded_store) == before
+    ingest(loaded_store, sheet(SHEET_ROWS[:2]), "sheet", name="twice", settings=project_settings, replace=True)
+    assert len(values(loaded_store, "SELECT ?f WHERE { ?f prov:wasDerivedFrom/dcterms:isPartOf <https://w3id.org/evidencekg/id/document/twice> ; a ekg:ReportedFinding }")) == 2
+
+
+def test_metapsy_excerpt_round_trip(loaded_store: OxigraphStore, project_settings: Settings) -> None:
+    result = ingest(loaded_store, metapsy(), name="metapsy-excerpt", settings=project_settings)  # format guessed
+    assert result.findings == 4
+    rows = loaded_store.select(P + """
+        SELECT ?g ?se ?i ?c ?m ?rater ?n1 ?doi ?text WHERE {
+          ?f a ekg:ReportedFinding ; ekg:estimate ?g ; ekg:standardError ?se ; ekg:interventionCondition/skos:notation ?i ;
+             ekg:comparatorCondition/skos:notation ?c ; ekg:instrument/skos:prefLabel ?m ; ekg:raterPerspective ?rater ;
+             ekg:toConstruct <https://w3id.org/evidencekg/id/construct/depressive-symptoms> ; ekg:effectSizeMeasure obo:STATO_0000319 ;
+             ekg:reportedIn/bibo:doi ?doi ; prov:wasDerivedFrom/rdf:value ?text .
+          OPTIONAL { ?f ekg:arm1SampleSize ?n1 }
+          ?f prov:wasDerivedFrom/ekg:position ?pos .
+        } ORDER BY ?pos""")
+    assert [(float(r["g"].value), float(r["se"].value)) for r in rows] == [(0.8, 0.25), (0.6, 0.24), (0.3, 0.2), (1.1, 0.3)]
+    assert [(r["i"].value, r["c"].value) for r in rows] == [("cbt", "wl"), ("cbt", "wl"), ("cbt", "cau"), ("pst", "wl")]
+    assert [r["rater"].value.rsplit("#")[-1] for r in rows] == ["SelfReport", "ClinicianRated", "SelfReport", "SelfReport"]
+    assert [r["n1"].value if "n1" in r else None for r in rows] == ["30", "30", "50", None]
+    assert {r["doi"].value for r in rows} == {"10.5281/zenodo.7254845"}
+    assert [r["text"].value for r in rows] == METAPSY_ROWS
+    credit = values(loaded_store, "SELECT ?l WHERE { <https://w3id.org/evidencekg/id/document/metapsy-excerpt> dcterms:license ?l ; dcterms:source ?s ; dcterms:bibliographicCitation ?c }")
+    assert credit == ["https://opendatacommons.org/licenses/by/1-0/"]
+    assert len(values(loaded_store, "SELECT ?s WHERE { ?s a ekg:PrimaryStudy ; prov:wasDerivedFrom/dcterms:isPartOf <https://w3id.org/evidencekg/id/document/metapsy-excerpt> }")) == 3
+
+
+@pytest.mark.parametrize(
+    ("cell", "replacement", "where"),
+    [(";0,25;", ";abc;", "row 1, column '.g_se'"), (";0,25;", ";-0,25;", "row 1, column '.g_se'"),
+     ('"self-report";"post";30', '"parent";"post";30', "row 1, column 'rating'"), (";0,8;", ";NA;", "row 1, column '.g': is missing")],
+)  # fmt: skip
+def test_metapsy_bad_row_writes_nothing(loaded_store: OxigraphStore, project_settings: Settings, cell: str, replacement: str, where: str) -> None:
+    before = len(loaded_store)
+    rows = [METAPSY_ROWS[0].replace(cell, replacement, 1), *METAPSY_ROWS[1:]]
+    with pytest.raises(IngestError) as error:
+        ingest(loaded_store, metapsy(rows), "metapsy", name="bad-metapsy", settings=project_settings)
+    assert where in str(error.value)
+    assert len(loaded_store) == before
+
+
+def test_pooled_pair_saved_as_derived_finding_with_provenance(loaded_store: OxigraphStore, project_settings: Settings) -> None:
+    ingest(loaded_store, metapsy(), name="mp", settings=project_settings)
+    result = pool_pair(loaded_store, "cbt", "waitlist", "DL")
+    assert result.pooled.k == 1 and len(result.findings) == 2  # two comparisons of one study, averaged
+    iri = save_derived(loaded_store, result, project_settings)
+    inputs = values(loaded_store, f"SELECT ?x WHERE {{ <{iri}> a ekg:DerivedFinding ; prov:wasDerivedFrom ?x }} ORDER BY ?x")
+    assert inputs == sorted(result.findings)
+    assert values(loaded_store, f"SELECT ?m WHERE {{ <{iri}> ekg:poolingMethod ?m ; prov:generatedAtTime ?t }}")[0].startswith("evidencekg random-effects (DL)")
+    assert not loaded_store.ask(P + f"ASK {{ <{iri}> a ekg:ReportedFinding }}")
+    again = pool_pair(loaded_store, "cbt", "waitlist", "DL")  # the derived finding is never pooled as input
+    assert again.findings == result.findings
+
+
+def test_cli_ingest_writes_to_disk_store(tmp_path: Path) -> None:
+    file = tmp_path / "my-sheet.csv"
+    file.write_bytes(sheet())
+    store = tmp_path / "store"
+    result = CliRunner().invoke(app, ["ingest", str(file), "--store", str(store)])
+    assert result.exit_code == 0, result.output
+    assert "ingested 3 findings" in result.stdout and "document/my-sheet" in result.stdout
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(sheet([*SHEET_ROWS, SHEET_ROWS[0].replace(",80,", ",2,")]))
+    result = CliRunner().invoke(app, ["ingest", str(bad), "--store", str(store)])
+    assert result.exit_code == 1 and "row 4, column 'n'" in result.stderr
+
+
+def test_http_ingest_needs_token_and_reports_rows() -> None:
+    application = memory_app(load_evidence=True, settings_overrides={"token": "secret"})
+    with live_server(application) as base:
+        url = f"{base}/api/ingest"
+        assert httpx.post(url, params={"name": "web"}, content=sheet()).status_code == 401
+        auth = {"Authorization": "Bearer secret", "Content-Type": "text/csv"}
+        bad = httpx.post(url, params={"name": "web"}, content=sheet([SHEET_ROWS[0].replace("-0.12", "1.5")]), headers=auth)
+        assert bad.status_code == 422 and "row 1, column 'r'" in bad.json()["detail"]
+        ok = httpx.post(url, params={"name": "web", "format": "sheet"}, content=sheet(), headers=auth)
+        assert ok.status_code == 200 and ok.json()["findings"] == 3
+        pooled = httpx.get(f"{base}/api/meta", params={"a": "attachment-anxiety", "b": "therapeutic-alliance"}).json()
+        assert pooled["k"] == 3 and -0.2 < pooled["r"] < -0.05
+        plot = httpx.get(f"{base}/plots/meta-forest", params={"a": "attachment-anxiety", "b": "therapeutic-alliance"})
+        assert plot.headers["content-type"].startswith("image/svg") and b"<svg" in plot.content
+        history = httpx.get(f"{base}/api/meta/history", params={"a": "attachment-anxiety", "b": "therapeutic-alliance"}).json()
+        diener = [h for h in history if "diener" in h["finding"]]
+        assert diener and not diener[0]["same_pair"] and "attachment-security" in diener[0]["note"]
+
+
+@pytest.mark.shared
+def test_whole_metapsy_database_imports(shared_dir: Path, project_settings: Settings) -> None:
+    store = OxigraphStore()
+    result = ingest(store, shared_dir / "evidence-bases/metapsy-depression-psyctr/data.csv", settings=project_settings)
+    assert result.findings == 900
+    studies = values(store, "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?f ekg:fromStudy ?s }")
+    assert studies == ["480"]
+    assert pool_pair(store, "cbt", "waitlist").pooled.k > 50
