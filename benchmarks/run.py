@@ -1,0 +1,88 @@
+"""`python -m benchmarks.run`: our code against a peer in the same process, printed as time ratios (never asserted)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from evidencekg.settings import get_settings
+
+METAPSY = Path(__file__).resolve().parents[2] / "shared/evidence-bases/metapsy-depression-psyctr/data.csv"
+QUERY = """PREFIX ekg: <https://w3id.org/evidencekg/ontology#>
+SELECT ?a ?b (COUNT(?f) AS ?n) (AVG(?e) AS ?mean) WHERE {
+  ?f a ekg:ReportedFinding ; ekg:estimate ?e .
+  { ?f ekg:fromConstruct ?a ; ekg:toConstruct ?b } UNION { ?f ekg:interventionCondition ?a ; ekg:comparatorCondition ?b }
+} GROUP BY ?a ?b ORDER BY DESC(?n)"""
+
+
+def best_of(fn: Callable[[], object], repeat: int = 5) -> float:
+    """The fastest of a few runs, in seconds."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def line(name: str, ours: float, peer: float, peer_name: str) -> None:
+    """One result line: both times and the ratio."""
+    print(f"{name:<44} ours {ours * 1e3:9.2f} ms  {peer_name:<22} {peer * 1e3:9.2f} ms  ratio {peer / ours:6.2f}x")
+
+
+def pooling() -> None:
+    """REML and DL on 200 studies: evidencekg.meta vs PyMARE and statsmodels."""
+    from pymare import Dataset
+    from pymare.estimators import DerSimonianLaird, VarianceBasedLikelihoodEstimator
+    from statsmodels.stats.meta_analysis import combine_effects
+
+    from evidencekg.meta import pool
+
+    rng = np.random.default_rng(7)
+    y, v = rng.normal(0.3, 0.3, 200), rng.uniform(0.01, 0.1, 200)
+    line("pool REML, k = 200", best_of(lambda: pool(y, v, "REML")),
+         best_of(lambda: VarianceBasedLikelihoodEstimator(method="REML").fit_dataset(Dataset(y=y, v=v))), "PyMARE REML")  # fmt: skip
+    line("pool DL, k = 200", best_of(lambda: pool(y, v, "DL")),
+         best_of(lambda: DerSimonianLaird().fit_dataset(Dataset(y=y, v=v))), "PyMARE DL")  # fmt: skip
+    line("pool DL, k = 200", best_of(lambda: pool(y, v, "DL")),
+         best_of(lambda: combine_effects(y, v, method_re="chi2")), "statsmodels DL")  # fmt: skip
+    line("pool PM, k = 200", best_of(lambda: pool(y, v, "PM")),
+         best_of(lambda: combine_effects(y, v, method_re="iterated")), "statsmodels PM")  # fmt: skip
+
+
+def ingest_and_query() -> None:
+    """Metapsy ingest throughput; the pair query on Oxigraph vs rdflib's own SPARQL engine."""
+    import rdflib
+
+    from evidencekg.ingest import ingest
+    from evidencekg.loader import ensure_loaded
+    from evidencekg.store import OxigraphStore
+
+    settings = get_settings()
+    store = OxigraphStore()
+    ensure_loaded(store, settings)
+    if METAPSY.is_file():
+        start = time.perf_counter()
+        result = ingest(store, METAPSY, settings=settings)
+        elapsed = time.perf_counter() - start
+        print(f"Metapsy ingest: {result.findings} rows, {result.triples} triples in {elapsed:.1f} s "
+              f"({result.findings / elapsed:.0f} rows/s, SHACL included)")  # fmt: skip
+    else:
+        print(f"Metapsy ingest: skipped ({METAPSY} not present)")
+    graph = rdflib.Graph()
+    graph.parse(data=store.dump("application/n-triples"), format="nt")
+    line(f"pair aggregate query, {len(store)} triples", best_of(lambda: store.select(QUERY), 3),
+         best_of(lambda: list(graph.query(QUERY)), 1), "rdflib SPARQL")  # fmt: skip
+
+
+def main() -> None:
+    """Run every benchmark."""
+    pooling()
+    ingest_and_query()
+
+
+if __name__ == "__main__":
+    main()
