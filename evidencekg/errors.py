@@ -44,11 +44,15 @@ class Unauthorized(StoreError):
 
 
 class ShapeViolation(StoreError):
-    """Incoming data does not conform to the SHACL shapes; `report` holds the validation text."""
+    """Incoming data does not conform to the SHACL shapes; `report` holds the validation text.
 
-    def __init__(self, message: str, report: str = "") -> None:
+    `violations` lists the same problems as plain data (focus_node, path, value, message) for API clients.
+    """
+
+    def __init__(self, message: str, report: str = "", violations: list[dict[str, str | None]] | None = None) -> None:
         super().__init__(message)
         self.report = report
+        self.violations = violations or []
 
 
 class NotFound(StoreError):

@@ -78,7 +78,11 @@ class RdfSyntaxError(QuerySyntaxError):
 def shape_violation(problems: Sequence[ShapeProblem]) -> ShapeViolation:
     """The error for a refused write, carrying the readable report of the violations it introduced."""
     report = ValidationReport(list(problems)).text()
-    return ShapeViolation(f"the write was refused: it breaks the SHACL shapes\n{report}", report)
+    violations = [
+        {"severity": p.severity, "focus_node": p.focus_node, "path": p.path, "value": p.value, "message": p.message}
+        for p in problems
+    ]
+    return ShapeViolation(f"the write was refused: it breaks the SHACL shapes\n{report}", report, violations)
 
 
 @dataclass(frozen=True)

@@ -129,6 +129,13 @@ def test_shape_violations_are_422_with_the_report_and_change_nothing(served: tup
     assert response.status_code == 422
     report = response.json()["detail"]
     assert "id:finding/test2020-anxiety-alliance" in report and all(word in report for word in words)
+    listed = response.json()["violations"]  # the same problems as data, for programs
+    assert {v["focus_node"] for v in listed} == {FINDING}
+    assert listed and all(v["severity"] == "Violation" and v["message"] in report for v in listed)
+    plain = httpx.post(url(base, None), content=VALID_FINDING.replace(old, new).encode(),
+                       headers={**TTL, **AUTH, "Accept": "text/plain"})  # for a person at a terminal
+    assert plain.status_code == 422 and plain.headers["content-type"].startswith("text/plain")
+    assert plain.text.count("Violation: id:finding/test2020-anxiety-alliance") == len(listed)
     assert dataset(store) == before
 
 

@@ -205,6 +205,8 @@ def test_update_without_token_is_refused_and_changes_nothing(live_url: str) -> N
     before = httpx.get(f"{live_url}/sparql", params={"query": count}).json()
     response = httpx.post(f"{live_url}/sparql", data={"update": "CLEAR ALL"})
     assert response.status_code == 401
+    assert response.headers["content-type"].startswith("text/plain")  # as every /sparql error
+    assert response.text.startswith("Unauthorized: ") and response.headers["www-authenticate"].startswith("Bearer")
     assert httpx.get(f"{live_url}/sparql", params={"query": count}).json() == before
 
 
@@ -282,3 +284,12 @@ def test_queries_see_writes_made_through_the_store_api() -> None:
         store.load(b"<http://e/t> <http://e/p> \"2\" .", "application/n-triples")
         count = httpx.get(f"{base}/sparql", params={"query": "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"}, headers={"Accept": "text/csv"})
         assert count.text.split() == ["n", "2"]
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+def test_other_methods_get_a_plain_text_405(live_url: str, method: str) -> None:
+    """The framework's own errors on /sparql are plain text too, with the Allow header."""
+    response = httpx.request(method, f"{live_url}/sparql")
+    assert response.status_code == 405
+    assert response.headers["content-type"].startswith("text/plain")
+    assert response.text.startswith("Method not allowed") and "POST" in response.headers["allow"]
