@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pyoxigraph as ox
 from rdflib import RDF, RDFS, XSD, Literal, URIRef
 
-from evidencekg.ingest import Batch, slug, validate_batch, write_batch
+from evidencekg.ingest import Batch, slug, validate_batch
 from evidencekg.meta import Pooled, Scale, fisher_z, pool, summary
 from evidencekg.namespaces import EKG, ID, OBO, PEARSON_R, PROV, sparql_prologue
 from evidencekg.settings import Settings, get_settings
@@ -228,5 +228,3 @@ def save_derived(store: Store, result: PairPool, settings: Settings | None = Non
     store.load(batch.graph.serialize(format="nt", encoding="utf-8"), "application/n-triples")
     return str(batch.document)
 
-
-__all__ = ["PairError", "PairPool", "StudyEffect", "pool_pair", "resolve", "save_derived", "write_batch"]
