@@ -199,3 +199,33 @@ def test_every_openapi_operation_has_its_own_id() -> None:
     assert len(set(operations.values())) == len(operations)
     for path in ("/store", "/store/{path}"):
         assert {m for p, m in operations if p == path} == {"get", "head", "put", "post", "delete"}
+
+
+def test_the_service_answers_alike_over_a_remote_store(remote_base: str, loaded_store: OxigraphStore) -> None:
+    """Queries, catalogue runs and linked data give the same answers over `oxigraph serve` as embedded."""
+    remote = remote_store(remote_base)
+    remote.clear()
+    copy_into(loaded_store, remote)
+    settings = get_settings(memory=True, endpoint=None, token=None)
+    select = f"SELECT ?f ?e WHERE {{ ?f <https://w3id.org/evidencekg/ontology#estimate> ?e }} ORDER BY ?f ?e"
+    construct = f"CONSTRUCT {{ ?f ?p ?o }} WHERE {{ <{DIENER}> ?p ?o BIND(<{DIENER}> AS ?f) }}"
+    requests = [
+        *[("/sparql", {"query": select}, accept) for accept in
+          ("application/sparql-results+json", "application/sparql-results+xml", "text/csv", "text/tab-separated-values")],
+        ("/sparql", {"query": f"ASK {{ <{DIENER}> ?p ?o }}"}, "application/sparql-results+json"),
+        ("/queries/evidence-between", {"a": "attachment insecurity", "b": "therapeutic alliance"}, "text/csv"),
+    ]
+    answers: dict[str, list[tuple[int, str, bytes]]] = {}
+    graphs: dict[str, rdflib.Graph] = {}
+    for name, store in (("embedded", loaded_store), ("remote", remote)):
+        with live_server(create_app(store, settings)) as base:
+            answers[name] = [
+                (r.status_code, r.headers["content-type"], r.content)
+                for path, params, accept in requests
+                for r in [httpx.get(base + path, params=params, headers={"Accept": accept})]
+            ]
+            turtle = httpx.get(f"{base}/sparql", params={"query": construct}, headers={"Accept": "text/turtle"})
+            graphs[name] = rdflib.Graph().parse(data=turtle.text, format="turtle")
+    assert all(status == 200 for status, _type, _body in answers["embedded"])
+    assert answers["remote"] == answers["embedded"]
+    assert len(graphs["embedded"]) > 5 and isomorphic(graphs["remote"], graphs["embedded"])
