@@ -121,18 +121,16 @@ async def graph_store_direct(request: Request, path: str) -> Response:
 
 
 # One route per method, so each OpenAPI operation has its own id (a multi-method route repeats one).
-for _method in GRAPH_METHODS:
-    router.add_api_route(
-        "/store",
-        graph_store,
-        methods=[_method],
-        operation_id=f"store_{_method.lower()}",
-        summary=f"Graph Store Protocol {_method} (indirect: ?graph=IRI or ?default)",
-    )
-    router.add_api_route(
-        "/store/{path:path}",
-        graph_store_direct,
-        methods=[_method],
-        operation_id=f"store_direct_{_method.lower()}",
-        summary=f"Graph Store Protocol {_method} (direct: the URL is the graph)",
-    )
+ROUTES = (
+    ("/store", graph_store, "store", "indirect: ?graph=IRI or ?default"),
+    ("/store/{path:path}", graph_store_direct, "store_direct", "direct: the URL is the graph"),
+)
+for _path, _endpoint, _name, _how in ROUTES:
+    for _method in GRAPH_METHODS:
+        router.add_api_route(
+            _path,
+            _endpoint,
+            methods=[_method],
+            operation_id=f"{_name}_{_method.lower()}",
+            summary=f"Graph Store Protocol {_method} ({_how})",
+        )
