@@ -68,7 +68,7 @@ def parse_problem(path: Path, exc: Exception) -> ParseProblem:
             col = int(match.group("col") or 0)
             break
     first = text.splitlines()[0] if text else ""
-    message = re.sub(r"^Parser error [^:]*?(line|column) \d+: ", "", first)
+    message = re.sub(r"^Parser error [^:]*: ", "", first)
     message = re.sub(r" \(line \d+\)$", "", message) or exc.__class__.__name__
     return ParseProblem(path, line, col, message)
 

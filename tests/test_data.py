@@ -441,6 +441,24 @@ def test_seed_number_traceable_to_seed_sentence(kg, printed: str):
     assert traced, f"seed number {printed} held by {holders} but not traced to a seed sentence printing it"
 
 
+def test_every_number_a_seed_sentence_prints_is_stated_from_it(kg):
+    """sentence -> number: each figure a seed sentence prints is a value of a node derived from it."""
+    checked, missing = 0, []
+    for position, sentence, text in seed_sentences(kg):
+        printed = {n for n in numbers_in(text) if n >= 0}
+        stated: set[Decimal] = set()
+        for node in kg.subjects(PROV.wasDerivedFrom, sentence):
+            for prop, value in kg.predicate_objects(node):
+                if isinstance(value, Literal):
+                    stated |= numbers_in(str(value))  # numbers, and numbers in words ("almost 300")
+                    if prop == EKG.confidenceLevel:
+                        stated.add(Decimal(str(value)) * 100)  # "95% CI"
+        missing += [f"s{position}: {n}" for n in sorted(printed - stated)]
+        checked += len(printed)
+    assert checked >= 25
+    assert not missing, "printed in the seed but not stated from that sentence:\n" + "\n".join(missing)
+
+
 def test_seed_numbers_are_printed_in_seed():
     """Guards the list above against typos: each is printed in the seed."""
     seed = read_seed()

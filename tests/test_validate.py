@@ -181,3 +181,12 @@ def test_cached_graph_parses_once_per_change(tmp_path: Path) -> None:
     path.write_text(VALID_FINDING + "<https://example.org/a> <https://example.org/b> 1 .\n")
     os.utime(path, (path.stat().st_atime, path.stat().st_mtime + 5))
     assert len(cached_graph([path])) == len(first) + 1
+
+
+def test_n_triples_iri_error_gives_position_and_bare_message(tmp_path: Path, shapes_present: Settings) -> None:
+    path = tmp_path / "rel.nt"
+    path.write_text("<http://x/a> <http://x/b> <http://x/c> .\n<a> <http://x/b> <http://x/c> .\n")
+    [problem] = validate_files([path], shapes_present).parse_problems
+    assert (problem.line, problem.col) == (2, 1)
+    assert not problem.message.startswith("Parser error"), problem.message
+    assert "scheme" in problem.message
