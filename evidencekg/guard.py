@@ -68,11 +68,6 @@ def check(text: str, allowlist: Sequence[str], base_iri: str | None = None) -> N
                 raise Forbidden(_refusal(target, allowlist))
 
 
-def check_query(text: str, settings: Settings, base_iri: str | None = None) -> None:
-    """check() against settings.service_allowlist, for a query."""
-    check(text, settings.service_allowlist, base_iri)
-
-
 def check_update(text: str, settings: Settings, base_iri: str | None = None) -> None:
     """check() against settings.service_allowlist, for an update (LOAD and SERVICE)."""
     check(text, settings.service_allowlist, base_iri)
