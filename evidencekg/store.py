@@ -169,11 +169,21 @@ class OxigraphStore:
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path
-        if path is not None:
+        if path is None:
+            self._store = ox.Store()
+        else:
             path.mkdir(parents=True, exist_ok=True)
-            for orphan in path.glob("bulk-*.sst"):  # left by a killed bulk_load
+            try:
+                self._store = ox.Store(str(path))
+            except OSError as exc:
+                if "lock" not in str(exc).lower():
+                    raise
+                raise StoreError(
+                    f"the store at {path} is in use by another process (is `evidencekg serve` running? "
+                    "stop it first, or send the change to the service over HTTP)"
+                ) from exc
+            for orphan in path.glob("bulk-*.sst"):  # left by a killed bulk_load; safe now that we hold the lock
                 orphan.unlink()
-        self._store = ox.Store(str(path)) if path is not None else ox.Store()
         self.changes = 0  # writes made through this object (query executors republish their copy when it moves)
 
     @property
