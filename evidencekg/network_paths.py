@@ -37,7 +37,7 @@ from evidencekg.network import (
 
 UP, DOWN = "up", "down"
 INDIRECT_NOTE = (
-    "naive product of the chosen r of each finding hop: a rough indirect association, "
+    "a rough indirect association (the chosen r of each finding hop multiplied), "
     "NOT a tested mediation (no study estimated this chain)"
 )
 DEFAULT_MAX_HOPS = 4
