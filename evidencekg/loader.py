@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -12,6 +11,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from evidencekg.namespaces import EKG
+from evidencekg.parse_errors import error_position, error_text
 from evidencekg.settings import Settings
 from evidencekg.store import QuerySyntaxError, Store, StoreError
 
@@ -22,13 +22,6 @@ BULK_THRESHOLD = 20_000_000  # bytes: files above this go through bulk_load_file
 
 # Called after each file: (file, files done, files in total).
 Progress = Callable[[Path, int, int], None]
-
-_POSITION_PATTERNS = (
-    re.compile(r"at line (?P<line>\d+) between columns (?P<col>\d+)"),
-    re.compile(r"between line (?P<line>\d+) column (?P<col>\d+)"),
-    re.compile(r"line (?P<line>\d+)(?:,? col(?:umn)? (?P<col>\d+))?"),
-)
-
 
 @dataclass(frozen=True)
 class ParseProblem:
@@ -59,18 +52,8 @@ def rdf_format_for(path: Path) -> ox.RdfFormat:
 
 def parse_problem(path: Path, exc: Exception) -> ParseProblem:
     """A ParseProblem from a pyoxigraph or rdflib parser exception (line/column 0 when unknown)."""
-    text = str(exc).strip()
-    line = col = 0
-    for pattern in _POSITION_PATTERNS:
-        match = pattern.search(text)
-        if match:
-            line = int(match.group("line"))
-            col = int(match.group("col") or 0)
-            break
-    first = text.splitlines()[0] if text else ""
-    message = re.sub(r"^Parser error [^:]*: ", "", first)
-    message = re.sub(r" \(line \d+\)$", "", message) or exc.__class__.__name__
-    return ParseProblem(path, line, col, message)
+    line, col = error_position(exc)
+    return ParseProblem(path, line, col, error_text(exc))
 
 
 def decimal_literal(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> ox.NamedNode | ox.BlankNode | ox.Literal:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import pyoxigraph as ox
 
+from evidencekg.parse_errors import parse_error_message
 from evidencekg.sparql_text import where_group_start
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
@@ -98,9 +100,15 @@ class Store(Protocol):
         """Number of quads held."""
 
 
-def parse_error_message(exc: Exception) -> str:
-    """Turn a parser exception into one readable line (keeps its position when present)."""
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+@contextmanager
+def store_errors() -> Iterator[None]:
+    """Raise pyoxigraph's errors inside the block as QuerySyntaxError (parse errors) or StoreError."""
+    try:
+        yield
+    except SyntaxError as exc:
+        raise QuerySyntaxError(parse_error_message(exc)) from exc
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise StoreError(parse_error_message(exc)) from exc
 
 
 def graph_term(graph: str | None) -> ox.NamedNode | ox.DefaultGraph:
@@ -192,12 +200,9 @@ class OxigraphStore:
         return self._store
 
     def _query(self, query: str, bindings: Bindings | None = None, **kwargs: object) -> object:
-        try:
+        """Run any query with pre-bound variables, pyoxigraph's errors translated."""
+        with store_errors():
             return bound_query(self._store, query, bindings, **kwargs)
-        except SyntaxError as exc:
-            raise QuerySyntaxError(parse_error_message(exc)) from exc
-        except (OSError, ValueError, RuntimeError) as exc:
-            raise StoreError(parse_error_message(exc)) from exc
 
     def select(self, query: str, bindings: Bindings | None = None) -> list[Row]:
         """Run a SELECT and return its rows."""
@@ -241,11 +246,8 @@ class OxigraphStore:
     def update(self, update: str) -> None:
         """Run a SPARQL Update atomically."""
         try:
-            self._store.update(update)
-        except SyntaxError as exc:
-            raise QuerySyntaxError(parse_error_message(exc)) from exc
-        except (OSError, ValueError, RuntimeError) as exc:
-            raise StoreError(parse_error_message(exc)) from exc
+            with store_errors():
+                self._store.update(update)
         finally:
             self.changes += 1
 

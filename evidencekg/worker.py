@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import io
 import os
-import re
 import sys
 import threading
 import time
@@ -24,6 +23,7 @@ from multiprocessing.connection import Connection
 import pyoxigraph as ox
 
 from evidencekg.errors import NotAcceptable, QuerySyntaxError, ResultTooLarge, StoreError
+from evidencekg.parse_errors import error_position, parse_error_message
 from evidencekg.store import (
     GRAPH_FORMATS,
     RESULT_FORMATS,
@@ -31,7 +31,6 @@ from evidencekg.store import (
     Term,
     bound_query,
     dataset_options,
-    parse_error_message,
     result_kind,
 )
 
@@ -104,10 +103,9 @@ def syntax_message(text: str, exc: Exception) -> str:
     message = " ".join(str(exc).split()) or exc.__class__.__name__
     if len(message) > 240:
         message = message[:240] + " ..."
-    match = re.search(r"at (\d+):(\d+)", message)
+    line, col = error_position(exc)
     lines = text.split("\n")
-    if match and 0 < int(match.group(1)) <= len(lines):
-        line, col = int(match.group(1)), int(match.group(2))
+    if 0 < line <= len(lines):
         shown = lines[line - 1].rstrip("\r") or "(end of the query)"
         message += f"\nline {line}: {shown}\n{' ' * (len(str(line)) + 7 + max(0, col - 1))}^"
     return message

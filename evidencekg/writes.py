@@ -27,13 +27,11 @@ outside these functions (the loader, another client of a remote endpoint) do not
 
 from __future__ import annotations
 
-import re
 import threading
 import uuid
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pyoxigraph as ox
 import pyshacl
@@ -41,15 +39,15 @@ import rdflib
 
 from evidencekg import guard
 from evidencekg.errors import BadRequest, NotFound, ShapeViolation, UnsupportedMediaType
-from evidencekg.loader import parse_problem
+from evidencekg.parse_errors import error_position, error_text
 from evidencekg.settings import Settings
 from evidencekg.store import (
     QuerySyntaxError,
     Store,
     StoreError,
     graph_term,
-    parse_error_message,
     rdf_format,
+    store_errors,
 )
 from evidencekg.validate import (
     ShapeProblem,
@@ -155,11 +153,9 @@ def parse_payload(payload: Payload, graph: str | None, base_iri: str | None = No
         )
         return [ox.Quad(q.subject, q.predicate, q.object, target) for q in triples]
     except SyntaxError as exc:
-        problem = parse_problem(Path("body"), exc)
-        line, column = int(exc.lineno or problem.line), int(exc.offset or problem.col)
+        line, column = error_position(exc)
         where = f" at line {line}, column {column}" if line else ""
-        message = re.sub(r"^Parser error at line \d+ column \d+: ", "", problem.message)
-        raise RdfSyntaxError(f"could not parse the {fmt.name} body{where}: {message}", line, column) from exc
+        raise RdfSyntaxError(f"could not parse the {fmt.name} body{where}: {error_text(exc)}", line, column) from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise RdfSyntaxError(f"could not parse the {fmt.name} body: {exc}") from exc
 
@@ -203,16 +199,6 @@ def _snapshot(store: Store) -> list[ox.Quad]:
     if isinstance(getattr(store, "oxigraph", None), ox.Store):
         return list(store.oxigraph)  # type: ignore[attr-defined]
     return list(ox.parse(store.dump(NQUADS), format=ox.RdfFormat.N_QUADS))
-
-
-def _run_update(target: ox.Store, update: str) -> None:
-    """Run an update on the in-memory copy, with the store's error types."""
-    try:
-        target.update(update)
-    except SyntaxError as exc:
-        raise QuerySyntaxError(parse_error_message(exc)) from exc
-    except (OSError, ValueError, RuntimeError) as exc:
-        raise StoreError(parse_error_message(exc)) from exc
 
 
 def affected_nodes(copy: ox.Store, changed: Iterable[ox.Quad]) -> set[ox.NamedNode | ox.BlankNode]:
@@ -308,7 +294,8 @@ def _apply(
         copy = ox.Store()
         copy.extend(before_list)
         graphs_before = set(copy.named_graphs())
-        _run_update(copy, update)
+        with store_errors():  # the store's error types, as a write to the store itself gives
+            copy.update(update)
         before, after = frozenset(before_list), frozenset(copy)
         added, removed = after - before, before - after
         same_graphs = graphs_before == set(copy.named_graphs())
