@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from typing import Any
 
 import networkx as nx
+
 from evidencekg.forest import number
-from evidencekg.namespaces import HEDGES_G, ID, PEARSON_R
+from evidencekg.names import NameIndex
+from evidencekg.namespaces import HEDGES_G, PEARSON_R
 from evidencekg.results import to_python
 from evidencekg.store import Store
 
@@ -253,35 +254,15 @@ def finding_edges(graph: nx.MultiDiGraph) -> list[tuple[str, str, dict[str, Any]
 
 
 def resolve_construct(graph: nx.MultiDiGraph, name: str) -> str:
-    """The construct node a user means by an IRI, `id:` CURIE, slug, label or alternative label."""
-    wanted = name.strip()
-    if wanted.startswith("id:"):
-        wanted = str(ID) + wanted[3:]
-    names: dict[str, str] = {}
+    """The construct node a user means by an IRI, `id:` name, slug, label or alternative label (case and -/_ ignored)."""
+    index = NameIndex()
     for node in construct_nodes(graph):
         attrs = graph.nodes[node]
-        alternatives = attrs.get("alt_labels", "").split("|")
-        for alias in [node, attrs["slug"], attrs["label"], *alternatives]:
-            if alias:
-                names.setdefault(alias.lower(), node)
-    if wanted.lower() in names:
-        return names[wanted.lower()]
-    raise UnknownConstruct(name, close_matches(wanted.lower(), {a: graph.nodes[n]["label"] for a, n in names.items()}))
-
-
-def close_matches(wanted: str, aliases: Mapping[str, str], limit: int = 5) -> list[str]:
-    """Labels whose alias (or a word of it, or a part containing `wanted`) is closest to `wanted` (difflib)."""
-    scores: dict[str, float] = {}
-    for alias, label in aliases.items():
-        words = [word for word in re.split(r"[\s/#:-]+", alias) if len(word) > 3]
-        score = max([difflib.SequenceMatcher(None, wanted, alias).ratio()]
-                    + [0.9 * difflib.SequenceMatcher(None, wanted, word).ratio() for word in words])
-        if wanted and wanted in alias:
-            score = max(score, 0.95)
-        scores[label] = max(scores.get(label, 0.0), score)
-    best = max(scores.values(), default=0.0)
-    ranked = [(s, label) for label, s in scores.items() if s >= max(0.7, best - 0.15)]
-    return [label for s, label in sorted(ranked, key=lambda x: (-x[0], x[1]))][:limit]
+        index.add(node, attrs["label"], *attrs.get("alt_labels", "").split("|"))
+    found = index.find(name)
+    if found is None:
+        raise UnknownConstruct(name, index.suggestions(name))
+    return found
 
 
 def findings_between(graph: nx.MultiDiGraph, a: str, b: str) -> list[dict[str, Any]]:

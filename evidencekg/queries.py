@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
+from evidencekg.names import NameIndex
 from evidencekg.namespaces import CONSTRUCT_SCHEME, ID, PREFIXES
 from evidencekg.results import to_dataframe
 from evidencekg.settings import Settings, get_settings
@@ -132,32 +133,23 @@ def expand_iri(value: str, kind_hint: str | None = None) -> ox.NamedNode:
         raise CatalogueError(f"{value!r} is not an IRI, a prefixed name or a known slug: {exc}") from exc
 
 
-def _normal(text: str) -> str:
-    return " ".join(re.sub(r"[-_]+", " ", text).lower().split())
-
-
 CONSTRUCT_NAMES = f"""
 PREFIX skos: <{PREFIXES['skos']}>
-SELECT ?c ?label {{ ?c skos:inScheme <{CONSTRUCT_SCHEME}> . OPTIONAL {{ ?c skos:prefLabel|skos:altLabel ?label }} }}
+SELECT ?c ?pref ?alt {{
+  ?c skos:inScheme <{CONSTRUCT_SCHEME}> . OPTIONAL {{ ?c skos:prefLabel ?pref }} OPTIONAL {{ ?c skos:altLabel ?alt }}
+}}
 """
 
 
 def resolve_construct(store: Store, value: str) -> ox.NamedNode:
     """A construct of the scheme from its label, alt label, slug, prefixed name or IRI (case and -/_ ignored)."""
-    names: dict[str, str] = {}
+    index = NameIndex()
     for row in store.select(CONSTRUCT_NAMES):
-        iri = row["c"].value
-        names.setdefault(iri, iri)
-        names.setdefault(f"id:{iri[len(str(ID)):]}", iri)
-        names.setdefault(_normal(iri.rsplit("/", 1)[-1]), iri)
-        if "label" in row:
-            names.setdefault(_normal(row["label"].value), iri)
-    wanted = value.strip().strip("<>")
-    found = names.get(wanted) or names.get(_normal(wanted))
+        index.add(row["c"].value, *(row[k].value for k in ("pref", "alt") if k in row))
+    found = index.find(value)
     if found:
         return ox.NamedNode(found)
-    labels = sorted({k for k in names if not k.startswith(("http", "id:"))})
-    close = difflib.get_close_matches(_normal(wanted), labels, n=3, cutoff=0.5)
+    close = index.suggestions(value, limit=3)
     hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     raise CatalogueError(f"{value!r} is not a construct of {CONSTRUCT_SCHEME}{hint}")
 
