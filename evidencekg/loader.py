@@ -13,7 +13,7 @@ import pyoxigraph as ox
 from evidencekg.namespaces import EKG
 from evidencekg.parse_errors import error_position, error_text
 from evidencekg.settings import Settings
-from evidencekg.store import QuerySyntaxError, Store, StoreError
+from evidencekg.store import QuerySyntaxError, Store, StoreError, data_block
 
 META_GRAPH = "https://w3id.org/evidencekg/graph/meta"
 FINGERPRINT = str(EKG["loadFingerprint"])
@@ -140,7 +140,7 @@ def stored_fingerprint(store: Store) -> str | None:
 
 def reload_update(quads: Iterable[ox.Quad], stamp: str) -> str:
     """One SPARQL Update that replaces the default graph and records the fingerprint (atomic)."""
-    body = "\n".join(f"{q.subject} {q.predicate} {q.object} ." for q in quads)
+    body = data_block(ox.Quad(q.subject, q.predicate, q.object) for q in quads)
     meta = f"<{META_GRAPH}> <{FINGERPRINT}> {ox.Literal(stamp)} ."
     return f"CLEAR DEFAULT ;\nDROP SILENT GRAPH <{META_GRAPH}> ;\nINSERT DATA {{\n{body}\nGRAPH <{META_GRAPH}> {{ {meta} }}\n}}"
 

@@ -8,7 +8,6 @@ import httpx
 import pyoxigraph as ox
 
 from evidencekg.store import (
-    rdf_format,
     GRAPH_FORMATS,
     RESULT_FORMATS,
     Bindings,
@@ -17,6 +16,9 @@ from evidencekg.store import (
     QuerySyntaxError,
     Row,
     StoreError,
+    data_block,
+    graph_term,
+    rdf_format,
     solution_rows,
     with_values,
 )
@@ -104,12 +106,12 @@ class RemoteStore:
 
     def load(self, data: bytes, media_type: str, graph: str | None = None) -> None:
         """Add RDF by an INSERT DATA (parsed locally first, so bad RDF never reaches the remote)."""
+        target = graph_term(graph)
         try:
-            quads = list(ox.parse(data, format=rdf_format(media_type)))
+            quads = [ox.Quad(q.subject, q.predicate, q.object, target) for q in ox.parse(data, format=rdf_format(media_type))]
         except SyntaxError as exc:
             raise QuerySyntaxError(str(exc)) from exc
-        body = " ".join(f"{q.subject} {q.predicate} {q.object} ." for q in quads)
-        self.update(f"INSERT DATA {{ GRAPH <{graph}> {{ {body} }} }}" if graph else f"INSERT DATA {{ {body} }}")
+        self.update(f"INSERT DATA {{\n{data_block(quads)}\n}}")
 
     def dump(self, media_type: str, graph: str | None = None) -> bytes:
         """Serialize a graph by CONSTRUCT (quad formats: the whole dataset)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -147,6 +147,19 @@ def bound_query(store: ox.Store, query: str, bindings: Bindings | None = None, *
             raise
         # pyoxigraph substitutes only projected variables; bind the others by a VALUES block
         return store.query(with_values(query, bindings), **kwargs)  # type: ignore[arg-type]
+
+
+def data_block(quads: Iterable[ox.Quad]) -> str:
+    """The body of an INSERT DATA / DELETE DATA block for some quads, grouped by graph."""
+    groups: dict[str, list[str]] = {}
+    for q in quads:
+        key = "" if isinstance(q.graph_name, ox.DefaultGraph) else str(q.graph_name)
+        groups.setdefault(key, []).append(f"{q.subject} {q.predicate} {q.object} .")
+    parts = []
+    for name, lines in groups.items():
+        body = "\n".join(lines)
+        parts.append(body if not name else f"GRAPH {name} {{\n{body}\n}}")
+    return "\n".join(parts)
 
 
 def dataset_options(default_graphs: Sequence[str] = (), named_graphs: Sequence[str] = ()) -> dict[str, object]:

@@ -45,6 +45,7 @@ from evidencekg.store import (
     QuerySyntaxError,
     Store,
     StoreError,
+    data_block,
     graph_term,
     rdf_format,
     store_errors,
@@ -158,19 +159,6 @@ def parse_payload(payload: Payload, graph: str | None, base_iri: str | None = No
         raise RdfSyntaxError(f"could not parse the {fmt.name} body{where}: {error_text(exc)}", line, column) from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise RdfSyntaxError(f"could not parse the {fmt.name} body: {exc}") from exc
-
-
-def data_block(quads: Iterable[ox.Quad]) -> str:
-    """The body of an INSERT DATA / DELETE DATA block for some quads, grouped by graph."""
-    groups: dict[str, list[str]] = {}
-    for q in quads:
-        key = "" if isinstance(q.graph_name, ox.DefaultGraph) else str(q.graph_name)
-        groups.setdefault(key, []).append(f"{q.subject} {q.predicate} {q.object} .")
-    parts = []
-    for name, lines in groups.items():
-        body = "\n".join(lines)
-        parts.append(body if not name else f"GRAPH {name} {{\n{body}\n}}")
-    return "\n".join(parts)
 
 
 def replace_graph_update(graph: str | None, quads: Sequence[ox.Quad]) -> str:
