@@ -13,7 +13,7 @@ import pyoxigraph as ox
 from evidencekg.namespaces import EKG
 from evidencekg.parse_errors import error_position, error_text
 from evidencekg.settings import Settings
-from evidencekg.store import QuerySyntaxError, Store, StoreError, data_block
+from evidencekg.store import OxigraphStore, QuerySyntaxError, Store, StoreError, data_block
 
 META_GRAPH = "https://w3id.org/evidencekg/graph/meta"
 FINGERPRINT = str(EKG["loadFingerprint"])
@@ -166,3 +166,10 @@ def ensure_loaded(store: Store, settings: Settings, progress: Progress | None = 
     if flush is not None:
         flush()
     return True
+
+
+def shipped_store(settings: Settings) -> OxigraphStore:
+    """A fresh in-memory store holding the shipped evidence (ontology/*.ttl + data/*.ttl)."""
+    store = OxigraphStore()
+    ensure_loaded(store, settings)
+    return store

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from evidencekg.loader import ensure_loaded
+from evidencekg.loader import shipped_store
 from evidencekg.meta import pool_correlations
 from evidencekg.settings import get_settings
 from evidencekg.store import OxigraphStore
@@ -58,7 +58,6 @@ def derived_turtle() -> str:
 
 def store_with_derived() -> OxigraphStore:
     """An in-memory store: the shipped evidence plus the fixture findings and their pooled result."""
-    store = OxigraphStore()
-    ensure_loaded(store, get_settings(memory=True, endpoint=None))
+    store = shipped_store(get_settings(memory=True, endpoint=None))
     store.load(derived_turtle().encode("utf-8"), "text/turtle")
     return store

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from evidencekg.loader import ensure_loaded
+from evidencekg.loader import shipped_store
 from evidencekg.settings import Settings, get_settings
 from evidencekg.store import OxigraphStore
 
@@ -21,9 +21,7 @@ def project_settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def loaded_store(project_settings: Settings) -> OxigraphStore:
     """An in-memory OxigraphStore holding the shipped ontology and data (default graph)."""
-    store = OxigraphStore()
-    ensure_loaded(store, project_settings)
-    return store
+    return shipped_store(project_settings)
 
 
 @pytest.fixture

@@ -8,9 +8,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from evidencekg.loader import ensure_loaded
+from evidencekg.loader import shipped_store
 from evidencekg.settings import Settings, get_settings
-from evidencekg.store import OxigraphStore
 from service.app import create_app
 from tests._ld_support import CHROMIUM, CHROMIUM_ARGS, live_server
 
@@ -38,9 +37,7 @@ class BrowserLog:
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A live server over the shipped evidence."""
     settings: Settings = get_settings(var_dir=tmp_path_factory.mktemp("var"), memory=True, endpoint=None)
-    store = OxigraphStore()
-    ensure_loaded(store, settings)
-    with live_server(create_app(store, settings)) as url:
+    with live_server(create_app(shipped_store(settings), settings)) as url:
         yield url
 
 

@@ -17,7 +17,7 @@ import pytest
 import rdflib
 from rdflib.namespace import RDF
 
-from evidencekg.loader import ensure_loaded
+from evidencekg.loader import shipped_store
 from evidencekg.namespaces import BIBO, EKG, ID, SKOS
 from evidencekg.settings import Settings, get_settings
 from evidencekg.store import OxigraphStore
@@ -45,9 +45,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="module")
 def store(settings: Settings) -> OxigraphStore:
     """An in-memory store holding the shipped ontology and data."""
-    store = OxigraphStore()
-    ensure_loaded(store, settings)
-    return store
+    return shipped_store(settings)
 
 
 @pytest.fixture(scope="module")
@@ -186,8 +184,7 @@ def test_construct_page_lists_scheme_neighbours_findings_and_implications(
 
 
 def test_derived_findings_are_labelled_as_derived(settings: Settings, shipped: rdflib.Graph) -> None:
-    store = OxigraphStore()
-    ensure_loaded(store, settings)
+    store = shipped_store(settings)
     store.update(
         f"""PREFIX ekg: <{EKG}> PREFIX prov: <http://www.w3.org/ns/prov#>
         INSERT DATA {{ <{ID}finding/test-pooled> a ekg:DerivedFinding ;

@@ -73,12 +73,10 @@ DOIS = {"notsu2024": "10.1080/10503307.2024.2370344", "flueckiger2018": "10.1037
 @pytest.fixture(scope="module")
 def graph() -> nx.MultiDiGraph:
     """The network over the shipped evidence, with both layers."""
-    from evidencekg.loader import ensure_loaded
+    from evidencekg.loader import shipped_store
     from evidencekg.settings import get_settings
 
-    store = OxigraphStore()
-    ensure_loaded(store, get_settings(memory=True, endpoint=None))
-    return build_network(store, LAYERS)
+    return build_network(shipped_store(get_settings(memory=True, endpoint=None)), LAYERS)
 
 
 def test_nodes_are_the_seed_constructs(graph: nx.MultiDiGraph) -> None:
@@ -392,12 +390,10 @@ def test_exports_show_derived_findings_apart(derived_graph: nx.MultiDiGraph) -> 
 
 def build_network_without_derived() -> nx.MultiDiGraph:
     """The shipped evidence only."""
-    from evidencekg.loader import ensure_loaded
+    from evidencekg.loader import shipped_store
     from evidencekg.settings import get_settings
 
-    store = OxigraphStore()
-    ensure_loaded(store, get_settings(memory=True, endpoint=None))
-    return build_network(store)
+    return build_network(shipped_store(get_settings(memory=True, endpoint=None)))
 
 
 def test_the_sentence_stating_the_number_comes_first(graph: nx.MultiDiGraph) -> None:

@@ -20,7 +20,7 @@ from evidencekg import guard
 from evidencekg.errors import Forbidden
 from evidencekg.namespaces import EKG
 from evidencekg.store import OxigraphStore
-from tests._server import live_server, memory_app
+from tests._server import free_port, live_server, memory_app
 
 TOKEN = "safety-token"
 TIMEOUT = 3.0
@@ -265,9 +265,7 @@ def listening_addresses(port: int) -> set[str]:
 
 def test_serve_binds_loopback_by_default(tmp_path: Path) -> None:
     """`evidencekg serve` without --host listens on 127.0.0.1 only, and prints its URLs."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("EVIDENCEKG_")}
     command = [str(Path(sys.executable).parent / "evidencekg"), "serve", "--memory", "--port", str(port)]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from evidencekg.backends import open_store
-from evidencekg.loader import LoadError, ensure_loaded, evidence_files, load_files
+from evidencekg.loader import LoadError, ensure_loaded, evidence_files, load_files, shipped_store
 from evidencekg.queries import load_query, projected_variables, run_query
 from evidencekg.results import columns_of, display, to_records
 from evidencekg.settings import Settings, get_settings
@@ -83,9 +83,7 @@ def pick_store(settings: Settings, store: Path | None, memory: bool, endpoint: s
         return open_store(settings.model_copy(update={"endpoint": endpoint}))
     if store is not None and not memory:
         return OxigraphStore(store)
-    loaded = OxigraphStore()
-    ensure_loaded(loaded, settings)
-    return loaded
+    return shipped_store(settings)
 
 
 def parse_params(pairs: list[str]) -> dict[str, str]:
