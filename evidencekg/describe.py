@@ -9,6 +9,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from evidencekg.namespaces import ID, PREFIXES, sparql_prologue
+from evidencekg.results import compact
 from evidencekg.store import GRAPH_FORMATS, Store, StoreError
 
 XSD = PREFIXES["xsd"]
@@ -106,16 +107,12 @@ def kind_of(iri: str) -> str:
 
 
 def prefixed(iri: str) -> str:
-    """A compact `prefix:local` name for an IRI when a known prefix fits, else the IRI itself.
+    """A compact `prefix:local` name for a vocabulary IRI when a known prefix fits, else the IRI (ours stay whole).
 
     >>> prefixed("https://w3id.org/evidencekg/ontology#estimate")
     'ekg:estimate'
     """
-    best = max((ns for ns in PREFIXES.values() if iri.startswith(ns)), key=len, default=None)
-    if best is None or best == str(ID):
-        return iri
-    name = next(p for p, ns in PREFIXES.items() if ns == best)
-    return f"{name}:{iri[len(best):]}"
+    return iri if iri.startswith(str(ID)) else compact(iri)
 
 
 def fallback_label(iri: str) -> str:

@@ -9,8 +9,9 @@ from urllib.parse import urlencode
 import pyoxigraph as ox
 
 from evidencekg.describe import (
-    ResourceView,
+    LABEL_PROPERTIES,
     Link,
+    ResourceView,
     Statement,
     Value,
     format_number,
@@ -185,7 +186,7 @@ def _labels_of(store: Store, rows: list[dict]) -> dict[str, str]:
     values = " ".join(f"<{i}>" for i in iris)
     query = sparql_prologue() + (
         f"SELECT ?x ?label WHERE {{ VALUES ?x {{ {values} }} "
-        "?x skos:prefLabel|rdfs:label|dcterms:title|ekg:studyLabel ?label }"
+        f"?x {'|'.join(LABEL_PROPERTIES)} ?label }}"
     )
     labels: dict[str, str] = {}
     for row in store.select(query):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from evidencekg.describe import Link, make_link
-from evidencekg.namespaces import EKG, sparql_prologue
+from evidencekg.namespaces import CONSTRUCT_SCHEME, EKG, sparql_prologue
 from evidencekg.store import Store
 
 _TRIPLES = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
@@ -17,12 +17,12 @@ _CLASSES = "SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?class } GROUP
 _FINDINGS = sparql_prologue() + (
     "SELECT (COUNT(DISTINCT ?f) AS ?n) WHERE { VALUES ?t { ekg:ReportedFinding ekg:DerivedFinding ekg:Finding } ?f a ?t }"
 )
-_CONSTRUCTS = sparql_prologue() + """
-SELECT ?c (SAMPLE(?l) AS ?label) (COUNT(DISTINCT ?f) AS ?findings) WHERE {
-  { ?c a ekg:Construct } UNION { ?c skos:inScheme <https://w3id.org/evidencekg/id/scheme/constructs> }
-  OPTIONAL { ?c skos:prefLabel ?l }
-  OPTIONAL { ?f ekg:fromConstruct|ekg:toConstruct ?c }
-} GROUP BY ?c ORDER BY LCASE(STR(?label))
+_CONSTRUCTS = sparql_prologue() + f"""
+SELECT ?c (SAMPLE(?l) AS ?label) (COUNT(DISTINCT ?f) AS ?findings) WHERE {{
+  {{ ?c a ekg:Construct }} UNION {{ ?c skos:inScheme <{CONSTRUCT_SCHEME}> }}
+  OPTIONAL {{ ?c skos:prefLabel ?l }}
+  OPTIONAL {{ ?f ekg:fromConstruct|ekg:toConstruct ?c }}
+}} GROUP BY ?c ORDER BY LCASE(STR(?label))
 """
 _SOURCES = sparql_prologue() + """
 SELECT ?d (SAMPLE(?t) AS ?title) (SAMPLE(?pub) AS ?publisher) (COUNT(DISTINCT ?s) AS ?sentences) WHERE {
