@@ -13,7 +13,8 @@ from evidencekg import writes
 from evidencekg.errors import BadRequest, NotAcceptable, UnsupportedMediaType
 from service.auth import require_write_token
 from service.deps import notify_write
-from service.negotiation import parse_accept, prefers_html, quality
+from service.negotiation import parse_accept, prefers_html
+from service.rdf_responses import choose
 
 router = APIRouter()
 
@@ -55,12 +56,11 @@ def direct_target(request: Request) -> Target:
 
 
 def choose_format(accept: str | None) -> str:
-    """The RDF format to answer a GET with (Turtle by default); NotAcceptable when none fits."""
-    ranges = parse_accept(accept)
-    best = max(GET_FORMATS, key=lambda fmt: (quality(ranges, fmt), -GET_FORMATS.index(fmt)))
-    if quality(ranges, best)[0] > 0:
-        return best
-    if prefers_html(ranges):
+    """The RDF format to answer a GET with (Turtle by default, as for a browser); NotAcceptable when none fits."""
+    chosen = choose(accept, list(GET_FORMATS))
+    if chosen is not None:
+        return chosen
+    if prefers_html(parse_accept(accept)):
         return GET_FORMATS[0]
     raise NotAcceptable(f"a graph can be sent as {', '.join(GET_FORMATS)}; none is acceptable to: {accept}")
 
