@@ -6,7 +6,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from evidencekg.errors import Forbidden
-from evidencekg.settings import Settings
 from evidencekg.sparql_text import IRI, PNAME, VAR, WORD, Prologue, Token, tokenize, unescape_codepoints
 
 ALLOW_ALL = "*"
@@ -66,11 +65,6 @@ def check(text: str, allowlist: Sequence[str], base_iri: str | None = None) -> N
         for target in targets(variant, base_iri):
             if not allowed(target, allowlist):
                 raise Forbidden(_refusal(target, allowlist))
-
-
-def check_update(text: str, settings: Settings, base_iri: str | None = None) -> None:
-    """check() against settings.service_allowlist, for an update (LOAD and SERVICE)."""
-    check(text, settings.service_allowlist, base_iri)
 
 
 def _refusal(target: Target, allowlist: Sequence[str]) -> str:

@@ -13,7 +13,7 @@ import pyoxigraph as ox
 from evidencekg.namespaces import EKG
 from evidencekg.parse_errors import error_position, error_text
 from evidencekg.settings import Settings
-from evidencekg.store import OxigraphStore, QuerySyntaxError, Store, StoreError, data_block
+from evidencekg.store import OxigraphStore, QuerySyntaxError, Store, StoreError, data_block, rdf_format_for
 
 META_GRAPH = "https://w3id.org/evidencekg/graph/meta"
 FINGERPRINT = str(EKG["loadFingerprint"])
@@ -43,11 +43,6 @@ class LoadError(StoreError):
     def __init__(self, message: str, problem: ParseProblem | None = None) -> None:
         super().__init__(message)
         self.problem = problem
-
-
-def rdf_format_for(path: Path) -> ox.RdfFormat:
-    """The RDF format of a file, from its extension (Turtle when unknown)."""
-    return ox.RdfFormat.from_extension(path.suffix.lstrip(".").lower()) or ox.RdfFormat.TURTLE
 
 
 def parse_problem(path: Path, exc: Exception) -> ParseProblem:

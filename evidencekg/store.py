@@ -125,6 +125,11 @@ def rdf_format(media_type: str) -> ox.RdfFormat:
     return fmt
 
 
+def rdf_format_for(path: Path) -> ox.RdfFormat:
+    """The RDF format of a file, from its extension (Turtle when unknown)."""
+    return ox.RdfFormat.from_extension(path.suffix.lstrip(".").lower()) or ox.RdfFormat.TURTLE
+
+
 def substitutions(bindings: Bindings | None) -> dict[ox.Variable, Term] | None:
     """pyoxigraph substitutions from a name -> term mapping."""
     if not bindings:
@@ -275,9 +280,8 @@ class OxigraphStore:
 
     def bulk_load_file(self, path: Path, graph: str | None = None) -> None:
         """Load a large file fast (all-or-nothing); the format comes from the file name."""
-        fmt = ox.RdfFormat.from_extension(path.suffix.lstrip(".")) or ox.RdfFormat.TURTLE
         try:
-            self._store.bulk_load(path=str(path), format=fmt, to_graph=graph_term(graph))
+            self._store.bulk_load(path=str(path), format=rdf_format_for(path), to_graph=graph_term(graph))
         except SyntaxError as exc:
             raise QuerySyntaxError(f"{path}: {parse_error_message(exc)}") from exc
         finally:

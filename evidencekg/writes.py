@@ -300,10 +300,17 @@ def _apply(
 
 def sparql_update(store: Store, update_text: str, settings: Settings, *, base_iri: str | None = None) -> WriteResult:
     """Run a SPARQL Update after checking its LOAD/SERVICE targets and the shapes; atomic."""
-    guard.check_update(update_text, settings, base_iri)
+    guard.check(update_text, settings.service_allowlist, base_iri)
     if base_iri:  # a prologue BASE, so the copy and a re-run on the live store resolve alike
         update_text = f"BASE <{iri(base_iri).value}>\n{update_text}"
     return _apply(store, update_text, settings, exact_delta=True)
+
+
+def _payload_quads(graph: str | None, parts: Sequence[Payload], base_iri: str | None) -> list[ox.Quad]:
+    """The quads of every payload, put in `graph` (its IRI checked first; it is their base IRI unless one is given)."""
+    if graph is not None:
+        iri(graph)
+    return [q for part in parts for q in parse_payload(part, graph, base_iri or graph)]
 
 
 def put_graph(
@@ -317,10 +324,7 @@ def put_graph_parts(
     store: Store, graph: str | None, parts: Sequence[Payload], settings: Settings, *, base_iri: str | None = None
 ) -> WriteResult:
     """Replace a graph with the merge of several RDF payloads (e.g. a multipart request)."""
-    if graph is not None:
-        iri(graph)
-    quads = [q for part in parts for q in parse_payload(part, graph, base_iri or graph)]
-    return _apply(store, replace_graph_update(graph, quads), settings, graph=graph)
+    return _apply(store, replace_graph_update(graph, _payload_quads(graph, parts, base_iri)), settings, graph=graph)
 
 
 def post_graph(
@@ -334,10 +338,7 @@ def post_graph_parts(
     store: Store, graph: str | None, parts: Sequence[Payload], settings: Settings, *, base_iri: str | None = None
 ) -> WriteResult:
     """Merge several RDF payloads into a graph (blank nodes of each payload kept apart)."""
-    if graph is not None:
-        iri(graph)
-    quads = [q for part in parts for q in parse_payload(part, graph, base_iri or graph)]
-    return _apply(store, merge_graph_update(graph, quads), settings, graph=graph)
+    return _apply(store, merge_graph_update(graph, _payload_quads(graph, parts, base_iri)), settings, graph=graph)
 
 
 def delete_graph(store: Store, graph: str | None, settings: Settings) -> WriteResult:
