@@ -204,7 +204,10 @@ def serialize_triples(
     fmt = GRAPH_FORMATS.get(media_type)
     if fmt is None:
         raise StoreError(f"cannot describe a resource as {media_type}")
-    prefixes = dict(PREFIXES) if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None
+    # Instance IRIs stay whole: with `id:` Oxigraph writes `id:finding\/slug`, valid Turtle but hard to read.
+    prefixes = None
+    if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG):
+        prefixes = {name: iri for name, iri in PREFIXES.items() if name != "id"}
     return ox.serialize(triples, format=fmt, prefixes=prefixes)
 
 
