@@ -16,7 +16,7 @@ from service.deps import notify_write
 from service.negotiation import parse_accept, prefers_html
 from service.rdf_responses import choose
 
-router = APIRouter()
+router = APIRouter(tags=["graph store"])
 
 GRAPH_METHODS = ["GET", "HEAD", "PUT", "POST", "DELETE"]
 # What GET/HEAD can answer with (one graph, so no dataset formats), the default first.
