@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install serve test bench validate clean browser
+.PHONY: install serve test lint bench validate clean browser
 
 $(STAMP): pyproject.toml package.json package-lock.json
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,9 @@ serve: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/python -m ruff check evidencekg service tests benchmarks
 
 validate: $(STAMP)
 	$(BIN)/evidencekg validate

@@ -64,7 +64,7 @@ def _limits(rows: Sequence[ForestRow], pooled: PooledRow | None, null: float | N
     return low - margin, high + margin
 
 
-def _draw_rows(ax: "Axes", rows: Sequence[ForestRow], top: int) -> None:
+def _draw_rows(ax: Axes, rows: Sequence[ForestRow], top: int) -> None:
     """Squares sized by weight over horizontal CI lines; hollow markers when no CI was reported."""
     weights = [r.weight for r in rows if r.weight]
     largest = max(weights) if weights else None
@@ -78,7 +78,7 @@ def _draw_rows(ax: "Axes", rows: Sequence[ForestRow], top: int) -> None:
             ax.scatter([row.estimate], [y], s=size, marker="s", facecolor="white", edgecolor=ROW_COLOUR, zorder=3)
 
 
-def _draw_pooled(ax: "Axes", pooled: PooledRow, y: float) -> None:
+def _draw_pooled(ax: Axes, pooled: PooledRow, y: float) -> None:
     """The pooled diamond and, when given, the prediction interval as a thick pale bar."""
     from matplotlib.patches import Polygon
 
@@ -94,7 +94,7 @@ def forest_figure(
     title: str = "",
     xlabel: str = "estimate",
     null: float | None = 0.0,
-) -> "Figure":
+) -> Figure:
     """The forest plot as a matplotlib Figure (labels left, `estimate [CI]` and notes right)."""
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
@@ -137,7 +137,7 @@ def forest_figure(
     return fig
 
 
-def figure_bytes(fig: "Figure", fmt: str = "svg", dpi: int = 200) -> bytes:
+def figure_bytes(fig: Figure, fmt: str = "svg", dpi: int = 200) -> bytes:
     """Render a figure to SVG or PNG bytes (SVG with text as text and without a date, so output is reproducible)."""
     if fmt not in {"svg", "png"}:
         raise ValueError(f"unknown picture format {fmt!r}; choose svg or png")

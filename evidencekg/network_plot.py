@@ -84,7 +84,7 @@ def edge_text(attrs: dict[str, Any]) -> str:
     return text + (f", {attrs['subgroup']}" if attrs.get("subgroup") else "")
 
 
-def _draw_edges(ax: "Axes", graph: nx.MultiDiGraph, boxes: dict[str, Box], patches: dict[str, Any], renderer: Any) -> None:
+def _draw_edges(ax: Axes, graph: nx.MultiDiGraph, boxes: dict[str, Box], patches: dict[str, Any], renderer: Any) -> None:
     """Findings as arcs (width |r|, colour by sign, dotted when not significant, hollow when derived); structure as elbows.
 
     Each finding's label goes to the first place along its edge that hides no node and no other label.
@@ -125,7 +125,7 @@ def _draw_edges(ax: "Axes", graph: nx.MultiDiGraph, boxes: dict[str, Box], patch
                 _place(label, spots, taken, renderer)
 
 
-def _legend(ax: "Axes", derived: bool) -> None:
+def _legend(ax: Axes, derived: bool) -> None:
     """Legend: sign colours, width by |r|, significance, derived findings and structure line styles, label format."""
     from matplotlib.lines import Line2D
 
@@ -143,7 +143,7 @@ def _legend(ax: "Axes", derived: bool) -> None:
               title_fontsize=9, alignment="left")
 
 
-def _measure(ax: "Axes", texts: dict[str, Any], renderer: Any) -> dict[str, Box]:
+def _measure(ax: Axes, texts: dict[str, Any], renderer: Any) -> dict[str, Box]:
     """Each node's drawn box in data units (edges run between box centres; labels sit between boxes)."""
     ax.apply_aspect()
     inverse = ax.transData.inverted()
@@ -155,7 +155,7 @@ def _measure(ax: "Axes", texts: dict[str, Any], renderer: Any) -> dict[str, Box]
     return boxes
 
 
-def network_figure(graph: nx.MultiDiGraph, title: str = "evidencekg construct network") -> "Figure":
+def network_figure(graph: nx.MultiDiGraph, title: str = "evidencekg construct network") -> Figure:
     """The constructs, their findings and the scheme's structure on one landscape page."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure

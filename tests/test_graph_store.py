@@ -207,7 +207,7 @@ def test_the_service_answers_alike_over_a_remote_store(remote_base: str, loaded_
     remote.clear()
     copy_into(loaded_store, remote)
     settings = get_settings(memory=True, endpoint=None, token=None)
-    select = f"SELECT ?f ?e WHERE {{ ?f <https://w3id.org/evidencekg/ontology#estimate> ?e }} ORDER BY ?f ?e"
+    select = "SELECT ?f ?e WHERE { ?f <https://w3id.org/evidencekg/ontology#estimate> ?e } ORDER BY ?f ?e"
     construct = f"CONSTRUCT {{ ?f ?p ?o }} WHERE {{ <{DIENER}> ?p ?o BIND(<{DIENER}> AS ?f) }}"
     requests = [
         *[("/sparql", {"query": select}, accept) for accept in

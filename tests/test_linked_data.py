@@ -195,7 +195,7 @@ def test_derived_findings_are_labelled_as_derived(settings: Settings, shipped: r
         derived = httpx.get(f"{url}/id/finding/test-pooled", headers={"Accept": "text/html"})
         reported = httpx.get(f"{url}/id/finding/notsu2024-avoidance-alliance", headers={"Accept": "text/html"})
     assert "derived finding" in page_text(derived) and "reported finding" not in page_text(derived)
-    assert f'href="/id/finding/notsu2024-avoidance-alliance"' in derived.text  # what it was derived from
+    assert 'href="/id/finding/notsu2024-avoidance-alliance"' in derived.text  # what it was derived from
     assert "REML" in page_text(derived)
     assert "reported finding" in page_text(reported)
 

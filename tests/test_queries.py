@@ -259,7 +259,7 @@ def test_finding_provenance(loaded_store: OxigraphStore) -> None:
     ]
     s17 = rows[4]["text"]
     assert s17.startswith("The average effect size between attachment avoidance and alliance was r = -.13")
-    same = records(loaded_store, "finding-provenance", finding=f"id:finding/pprnet-alliance-outcome")
+    same = records(loaded_store, "finding-provenance", finding="id:finding/pprnet-alliance-outcome")
     assert [(r["document"], r["position"]) for r in same] == [(doc("pprnet-notsu2024"), 5)]  # the summary said r = .28
 
 

@@ -312,8 +312,8 @@ def test_disk_store_workers_read_checkpoints_that_follow_writes(tmp_path: Path) 
 def test_remote_store_query_times_out_with_503(safe_server: tuple[str, object]) -> None:
     """Over a RemoteStore the HTTP timeout (query_timeout) ends a slow query with a 503, not a hang."""
     from evidencekg.remote import RemoteStore
-    from service.app import create_app
     from evidencekg.settings import get_settings
+    from service.app import create_app
 
     remote_url, _ = safe_server
     settings = get_settings(endpoint=f"{remote_url}/sparql", query_timeout=1.0, memory=False)

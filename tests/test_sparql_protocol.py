@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from decimal import Decimal
 
 import httpx
 import pytest
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph, URIRef
 from SPARQLWrapper import CSV, JSON, JSONLD, TSV, TURTLE, XML, SPARQLWrapper
 
 from evidencekg.loader import evidence_files

@@ -81,7 +81,7 @@ def test_update_and_named_graphs(store: Store) -> None:
     store.update(f"INSERT DATA {{ GRAPH <{GRAPH}> {{ <{EX}c> <{EX}age> 3 }} }}")
     assert store.graph_exists(GRAPH) is True
     assert len(store) == 1
-    assert store.select(f"SELECT ?s {{ ?s ?p ?o }}") == []  # the default graph is not the union
+    assert store.select("SELECT ?s { ?s ?p ?o }") == []  # the default graph is not the union
     store.update(f"DELETE WHERE {{ GRAPH <{GRAPH}> {{ ?s ?p ?o }} }}")
     assert len(store) == 0
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pyoxigraph as ox
 import pytest
-from rdflib import RDF, RDFS, Graph, Namespace, URIRef
+from rdflib import RDF, RDFS, Graph, Namespace
 from rdflib.collection import Collection
 
 from tests._server import live_server, memory_app

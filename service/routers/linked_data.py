@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
@@ -70,7 +70,7 @@ def void(
         service=service_url(request),
         dataset=settings.base_url.rstrip("/") + "/dataset",
         uri_space=str(ID),
-        modified=datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        modified=datetime.now(UTC).replace(microsecond=0).isoformat(),
     )
     if media_type == TURTLE:
         return rdf_response(turtle.encode(), TURTLE)

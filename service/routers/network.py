@@ -19,8 +19,8 @@ from evidencekg.network import (
     resolve_construct,
 )
 from evidencekg.network_export import EXPORTS, cytoscape_elements, export_network
-from evidencekg.network_paths import DEFAULT_MAX_HOPS, find_paths
 from evidencekg.network_layout import left_anchored, page_positions
+from evidencekg.network_paths import DEFAULT_MAX_HOPS, find_paths
 from evidencekg.network_plot import pair_forest
 from evidencekg.store import Store
 from service.deps import get_store
