@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import rdflib
 from rdflib import RDF, RDFS, XSD, Literal, URIRef
@@ -14,10 +15,9 @@ from rdflib import RDF, RDFS, XSD, Literal, URIRef
 from evidencekg.namespaces import DCTERMS, EKG, ID, PROV, SKOS, sparql_prologue
 from evidencekg.settings import Settings, get_settings
 from evidencekg.store import Store
-from evidencekg.tabular import RowError, TableError, TableRow
+from evidencekg.tabular import RowError, Table, TableError, TableRow, lexical, text
 
 FORMATS: tuple[str, ...] = ("sheet", "metapsy")
-CHUNK_ROWS = 10  # rows per SHACL run (see validate_batch)
 
 # Rater words accepted in sheets and Metapsy files -> ekg:RaterPerspective individuals.
 RATERS: dict[str, URIRef] = {
@@ -106,6 +106,28 @@ class Batch:
         self.add(iri, SKOS.notation, Literal(notation or label))
         return iri
 
+    def characteristics(self, finding: URIRef, table: Table, row: TableRow, columns: dict[str, str]) -> None:
+        """Link a finding to its row's study characteristics (name -> column; empty and NA cells skipped).
+
+        One node per coded value of a file (id:characteristic/{document}-{name}-{value}), shared by
+        every finding with that value; numbers become xsd:decimal keeping their printed digits.
+        """
+        for name, column in columns.items():
+            value = text(table, row, column) if column in table.columns else None
+            if value is None:
+                continue
+            try:
+                form = lexical(table, row, column) or value
+                literal = decimal(form)
+            except RowError:
+                form, literal = value, Literal(value)
+            node = ID[f"characteristic/{self.document.split('/')[-1]}-{slug(name)}-{quote(form.lower(), safe='')}"]
+            self.add(finding, EKG.hasStudyCharacteristic, node)
+            if (node, RDF.type, EKG.StudyCharacteristic) not in self.graph:
+                self.add(node, RDF.type, EKG.StudyCharacteristic)
+                self.add(node, EKG.characteristic, Literal(name))
+                self.add(node, RDF.value, literal)
+
     def row_message(self, focus: str, path: str | None, message: str) -> str:
         """A validation message located at the row (and column, when known) it came from."""
         node = URIRef(focus)
@@ -117,53 +139,53 @@ class Batch:
         return f"{where}: {message} ({focus})"
 
 
-def _chunks(batch: Batch, size: int) -> Iterator[tuple[rdflib.Graph, set[rdflib.term.Node]]]:
-    """Split the batch by rows: each chunk holds its rows' triples, the shared (row-less) triples and the
-    rdf:type of every node it links to; its focus nodes are its own subjects (shared ones in chunk 0)."""
-    by_chunk: dict[int, rdflib.Graph] = {}
-    shared = rdflib.Graph()
-    for s, p, o in batch.graph:
-        row = batch.rows_of.get(s)  # type: ignore[arg-type]
-        target = shared if row is None else by_chunk.setdefault((row - 1) // size, rdflib.Graph())
-        target.add((s, p, o))
-    for index in sorted(by_chunk) or [0]:
-        chunk = by_chunk.get(index, rdflib.Graph())
-        focus: set[rdflib.term.Node] = set(chunk.subjects()) | (set(shared.subjects()) if index == 0 else set())
-        for obj in set(chunk.objects()):
-            for cls in batch.graph.objects(obj, RDF.type):
-                chunk.add((obj, RDF.type, cls))
-        chunk += shared
-        chunk += batch.context
-        yield chunk, focus
+LINKED = sparql_prologue() + """
+SELECT ?x ?p ?o WHERE {
+  VALUES ?p { rdf:type skos:inScheme }
+  ?x ?p ?o .
+  FILTER (?x IN (%s))
+}"""
 
 
-def validate_batch(batch: Batch, settings: Settings, chunk_rows: int = CHUNK_ROWS) -> None:
-    """SHACL-validate every node the batch creates (with the ontology); IngestError naming rows on Violations.
+def linked_context(store: Store, batch: Batch) -> None:
+    """Add to the batch's context what the shapes read about nodes it links to but does not describe.
 
-    pyshacl's cost grows with the square of the data it holds (each result it builds counts the
-    whole graph), so rows are validated in small chunks; each row's triples only link within their
-    row or to shared nodes (document, conditions, measures), which every chunk carries.
+    That is their classes and concept schemes (a sheet's constructs, a pooled pair's conditions),
+    read from the store; the ontology's own terms are added by validate_batch.
+    """
+    subjects = set(batch.graph.subjects())
+    linked = {o for o in batch.graph.objects() if isinstance(o, URIRef) and o not in subjects}
+    linked = {o for o in linked if str(o).startswith(str(ID))}  # instances, not vocabulary terms
+    if not linked:
+        return
+    rows = store.select(LINKED % ", ".join(f"<{iri}>" for iri in sorted(linked)))
+    for row in rows:
+        batch.context.add((URIRef(row["x"].value), URIRef(row["p"].value), URIRef(row["o"].value)))
+
+
+def validate_batch(batch: Batch, settings: Settings) -> None:
+    """SHACL-validate every node the batch creates (with the ontology's classes); IngestError naming rows on Violations.
+
+    One pyshacl run over one in-memory Oxigraph store (evidencekg.validate.run_shacl) holding
+    the batch, its context and the ontology's class hierarchy; only problems of the batch's own
+    subjects count (the hierarchy's bare constructs lack labels here but are checked elsewhere).
+    pyshacl's focus_nodes option is not used: it made the run about three times slower.
     """
     import pyoxigraph as ox
-    import pyshacl
 
-    from evidencekg.validate import cached_quads, ontology_files, quads_of, shape_problems, shapes_graph
+    from evidencekg.validate import cached_quads, ontology_files, quads_of, run_shacl, shape_problems, shapes_graph
 
     shapes = shapes_graph(settings)
     if shapes is None:
         return
-    kept = (str(RDF.type), str(RDFS.subClassOf))  # what sh:targetClass and sh:class read
-    ontology = [ox.Quad(q.subject, q.predicate, q.object) for q in cached_quads(ontology_files(settings)) if q.predicate.value in kept]
-    violations = []
-    for chunk, focus in _chunks(batch, chunk_rows):
-        data = ox.Store()
-        data.extend(quads_of(chunk))
-        data.extend(ontology)
-        _ok, results, _text = pyshacl.validate(
-            data, shacl_graph=shapes, inference="none", allow_warnings=True, advanced=True,
-            focus_nodes=[n for n in focus if isinstance(n, URIRef)],
-        )  # fmt: skip
-        violations += [p for p in shape_problems(results, lambda _node: None) if p.severity == "Violation"]
+    kept = (str(RDF.type), str(RDFS.subClassOf), str(SKOS.inScheme))  # what targets, sh:class and schemes read
+    data = ox.Store()
+    data.extend(quads_of(batch.graph))
+    data.extend(quads_of(batch.context))
+    data.extend(ox.Quad(q.subject, q.predicate, q.object) for q in cached_quads(ontology_files(settings)) if q.predicate.value in kept)
+    ours = {str(s) for s in batch.graph.subjects()}
+    problems = shape_problems(run_shacl(data, shapes), lambda _node: None)
+    violations = [p for p in problems if p.severity == "Violation" and p.focus_node in ours]
     if violations:
         lines = [batch.row_message(v.focus_node, v.path, v.message) for v in violations]
         shown = "\n".join(lines[:20]) + (f"\n... and {len(lines) - 20} more" if len(lines) > 20 else "")
@@ -190,12 +212,13 @@ def write_batch(store: Store, batch: Batch, replace: bool = False) -> None:
 
 
 def delete_document_update(document: URIRef) -> str:
-    """A SPARQL Update removing what an earlier ingest of a document wrote (rows, findings, studies)."""
+    """A SPARQL Update removing what an earlier ingest of a document wrote (rows, findings, studies, characteristics)."""
     return sparql_prologue() + f"""
 DELETE {{ ?s ?p ?o }} WHERE {{
   {{ BIND(<{document}> AS ?s) }}
   UNION {{ ?s dcterms:isPartOf <{document}> }}
   UNION {{ ?s prov:wasDerivedFrom/dcterms:isPartOf <{document}> }}
+  UNION {{ ?f prov:wasDerivedFrom/dcterms:isPartOf <{document}> ; ekg:hasStudyCharacteristic ?s }}
   ?s ?p ?o
 }}"""
 
@@ -257,6 +280,7 @@ def ingest(
     except (RowError, TableError) as exc:
         raise IngestError(f"{exc}; nothing was written") from exc
     batch.add(batch.document, RDFS.label, Literal(f"{name} ({fmt} import)"))
+    linked_context(store, batch)
     validate_batch(batch, settings)
     write_batch(store, batch, replace)
     return IngestResult(str(batch.document), batch.findings, len(batch.graph))

@@ -21,6 +21,15 @@ DEPRESSIVE_SYMPTOMS = ID["construct/depressive-symptoms"]
 FOAF_PAGE = URIRef("http://xmlns.com/foaf/0.1/page")
 DCAT_DATASET = URIRef("http://www.w3.org/ns/dcat#Dataset")
 
+# Study-level columns of the Metapsy standard kept as ekg:StudyCharacteristic (name -> column),
+# on each row's finding: one study's comparisons can differ (format, sessions, risk of bias).
+CHARACTERISTICS: dict[str, str] = {
+    name: name for name in (
+        "format", "country", "age_group", "percent_women", "recruitment", "diagnosis", "target_group",
+        "comorbid_mental", "n_sessions_arm1", "rob",
+    )
+}  # fmt: skip
+
 # Metapsy condition codes -> (slug, label); unknown codes keep their own code as label.
 CONDITIONS: dict[str, tuple[str, str]] = {
     "cbt": ("cbt", "cognitive behaviour therapy"), "bat": ("behavioural-activation", "behavioural activation"),
@@ -70,11 +79,11 @@ DEPRESSION_PSYCTR = Credit(
 )
 
 
-def dataset_publication(batch: Batch, credit: Credit) -> URIRef:
-    """The dataset as the publication that reports every row's effect size (its DOI is the dataset's)."""
-    dataset = ID[f"publication/{slug(credit.name)}"]
+def dataset_node(batch: Batch, credit: Credit) -> URIRef:
+    """The ekg:Dataset that reports every row's effect size (with the dataset's DOI and licence)."""
+    dataset = ID[f"dataset/{slug(credit.name)}"]
     add = batch.add
-    add(dataset, RDF.type, EKG.Publication)
+    add(dataset, RDF.type, EKG.Dataset)
     add(dataset, RDF.type, DCAT_DATASET)
     add(dataset, DCTERMS.title, Literal(credit.title))
     add(dataset, BIBO.doi, Literal(credit.doi))
@@ -148,6 +157,7 @@ def _row(batch: Batch, table: Table, row: TableRow, doc: str, dataset: URIRef, s
         size = arm_size(table, row, arm)
         add(finding, prop, Literal(size, datatype=XSD.integer) if size is not None else None)
     add(finding, PROV.wasDerivedFrom, sentence)
+    batch.characteristics(finding, table, row, CHARACTERISTICS)
     batch.findings += 1
 
 
@@ -170,7 +180,7 @@ def build_metapsy(source: Path | bytes, doc: str, store: Store, settings: Settin
     add(document, DCTERMS["format"], Literal("text/csv (Metapsy data standard)"))
     if not table.rows:
         raise RowError(1, "*", "the file has a header but no data rows")
-    dataset = dataset_publication(batch, credit)
+    dataset = dataset_node(batch, credit)
     seen: set[URIRef] = set()
     for row in table.rows:
         _row(batch, table, row, doc, dataset, seen)

@@ -16,7 +16,7 @@ from evidencekg.tabular import RowError, Table, TableRow, integer, lexical, numb
 
 REQUIRED = ("study", "n", "r", "construct_a", "construct_b")
 OPTIONAL = ("authors", "year", "title", "doi", "rater", "citation")
-MODERATOR_PREFIX = "mod_"  # moderator columns: kept verbatim in the row's source text
+MODERATOR_PREFIX = "mod_"  # moderator columns: ekg:StudyCharacteristic named without the prefix
 
 # Which column each finding property comes from (validation messages name it).
 COLUMNS: dict[URIRef, str] = {
@@ -104,6 +104,8 @@ def _row(batch: Batch, table: Table, row: TableRow, doc: str, known: set[str]) -
     add(finding, EKG.numberOfStudies, Literal(1, datatype=XSD.integer))
     add(finding, EKG.raterPerspective, rater(rater_cell, row.number, "rater") if rater_cell else None)
     add(finding, PROV.wasDerivedFrom, sentence)
+    moderators = {c[len(MODERATOR_PREFIX):]: c for c in table.columns if c.startswith(MODERATOR_PREFIX) and len(c) > len(MODERATOR_PREFIX)}
+    batch.characteristics(finding, table, row, moderators)
     batch.findings += 1
 
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pyoxigraph as ox
 from rdflib import RDF, RDFS, XSD, Literal, URIRef
 
-from evidencekg.ingest import Batch, slug, validate_batch
+from evidencekg.ingest import Batch, linked_context, slug, validate_batch
 from evidencekg.meta import Pooled, Scale, fisher_z, pool, summary
 from evidencekg.namespaces import EKG, ID, OBO, PEARSON_R, PROV, sparql_prologue
 from evidencekg.settings import Settings, get_settings
@@ -224,6 +224,7 @@ def derived_batch(store: Store, result: PairPool, now: datetime | None = None) -
 def save_derived(store: Store, result: PairPool, settings: Settings | None = None) -> str:
     """Validate and write the pooled pair as an ekg:DerivedFinding; returns its IRI."""
     batch = derived_batch(store, result)
+    linked_context(store, batch)
     validate_batch(batch, settings or get_settings())
     store.load(batch.graph.serialize(format="nt", encoding="utf-8"), "application/n-triples")
     return str(batch.document)
