@@ -198,17 +198,27 @@ def already_ingested(store: Store, document: URIRef) -> bool:
 
 
 def write_batch(store: Store, batch: Batch, replace: bool = False) -> None:
-    """Write the batch in one atomic load (after removing an earlier import of the same file if asked)."""
-    if already_ingested(store, batch.document):
-        if not replace:
-            raise IngestError(
-                f"{batch.document} was already ingested; nothing was written (use --replace to re-import it)"
-            )
-        store.update(delete_document_update(batch.document))
-    store.load(batch.graph.serialize(format="nt", encoding="utf-8"), "application/n-triples")
-    flush = getattr(store, "flush", None)
-    if callable(flush):
-        flush()
+    """Write the batch in one atomic store call, under the store's writer lock (evidencekg.writes).
+
+    Replacing an earlier import deletes it and inserts the new rows in one SPARQL update, so a
+    failure leaves the earlier import as it was.
+    """
+    from evidencekg.store import data_block
+    from evidencekg.validate import quads_of
+    from evidencekg.writes import gate_for
+
+    with gate_for(store).lock:
+        if already_ingested(store, batch.document):
+            if not replace:
+                raise IngestError(
+                    f"{batch.document} was already ingested; nothing was written (use --replace to re-import it)"
+                )
+            store.update(f"{delete_document_update(batch.document)} ;\nINSERT DATA {{\n{data_block(quads_of(batch.graph))}\n}}")
+        else:
+            store.load(batch.graph.serialize(format="nt", encoding="utf-8"), "application/n-triples")
+        flush = getattr(store, "flush", None)
+        if callable(flush):
+            flush()
 
 
 def delete_document_update(document: URIRef) -> str:

@@ -13,14 +13,16 @@ from evidencekg.store import Store
 # One step through the constructs scheme (either direction); two steps reach siblings and "related" neighbours.
 STEP = "(skos:broader|^skos:broader|skos:narrower|^skos:narrower|skos:related|^skos:related|ekg:componentOf|^ekg:componentOf|ekg:hasComponent|^ekg:hasComponent)"
 
-HISTORY = sparql_prologue() + f"""
+# Constructs within two scheme steps of one construct (itself included); the path starts at the bound end.
+NEAR = sparql_prologue() + f"""
+SELECT DISTINCT ?near WHERE {{ ?c {STEP}? ?m . ?m {STEP}? ?near . ?near a ekg:Construct }}"""
+
+HISTORY = sparql_prologue() + """
 SELECT DISTINCT ?f ?kind ?from ?to ?fromLabel ?toLabel ?est ?lo ?hi ?k ?n ?year ?generated ?source ?subgroup WHERE {{
   ?f ekg:fromConstruct ?from ; ekg:toConstruct ?to ; ekg:estimate ?est ; a ?kind .
   VALUES ?kind {{ ekg:ReportedFinding ekg:DerivedFinding }}
+  FILTER ((?from IN ({near_a}) && ?to IN ({near_b})) || (?from IN ({near_b}) && ?to IN ({near_a})))
   FILTER NOT EXISTS {{ ?f ekg:fromStudy/a ekg:PrimaryStudy }}
-  {{ ?from {STEP}? ?m1 . ?m1 {STEP}? ?a . ?to {STEP}? ?m2 . ?m2 {STEP}? ?b . }}
-  UNION
-  {{ ?from {STEP}? ?m1 . ?m1 {STEP}? ?b . ?to {STEP}? ?m2 . ?m2 {STEP}? ?a . }}
   OPTIONAL {{ ?from skos:prefLabel ?fromLabel }} OPTIONAL {{ ?to skos:prefLabel ?toLabel }}
   OPTIONAL {{ ?f ekg:ciLower ?lo }} OPTIONAL {{ ?f ekg:ciUpper ?hi }}
   OPTIONAL {{ ?f ekg:numberOfStudies ?k }} OPTIONAL {{ ?f ekg:sampleSize ?n }}
@@ -68,6 +70,11 @@ def short_citation(citation: str) -> str:
     return citation[: end + 1] if 0 < end < 160 and "(" in citation[:end] else citation[:80]
 
 
+def near(store: Store, construct: str) -> list[str]:
+    """The constructs within two steps of a construct in the scheme (broader, narrower, related, components)."""
+    return sorted(r["near"].value for r in store.select(NEAR, {"c": ox.NamedNode(construct)}))
+
+
 def history(store: Store, a: str, b: str) -> list[HistoryRow]:
     """Meta-analytic findings about a/b or constructs within two scheme steps of them, oldest first.
 
@@ -77,7 +84,8 @@ def history(store: Store, a: str, b: str) -> list[HistoryRow]:
     (a_iri, a_kind), (b_iri, b_kind) = resolve(store, a), resolve(store, b)
     if a_kind != "construct" or b_kind != "construct":
         raise ValueError("the history view compares construct pairs; give two constructs")
-    rows = store.select(HISTORY, {"a": ox.NamedNode(a_iri), "b": ox.NamedNode(b_iri)})
+    near_a, near_b = (", ".join(f"<{iri}>" for iri in near(store, x)) for x in (a_iri, b_iri))
+    rows = store.select(HISTORY.format(near_a=near_a, near_b=near_b))
     asked = {a_iri, b_iri}
     result = []
     for r in rows:

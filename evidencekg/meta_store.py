@@ -33,6 +33,7 @@ SELECT ?f ?study ?label ?year ?est ?se ?n ?measure ?outcome WHERE {
   ?f a ekg:ReportedFinding ; ekg:fromStudy ?study ; ekg:estimate ?est ; ekg:effectSizeMeasure ?measure .
   ?study a ekg:PrimaryStudy .
   %s
+  %s
   OPTIONAL { ?f ekg:standardError ?se }
   OPTIONAL { ?f ekg:sampleSize ?n }
   OPTIONAL { ?f ekg:toConstruct ?outcome }
@@ -45,6 +46,35 @@ COMPARISON = "?f ekg:interventionCondition ?a ; ekg:comparatorCondition ?b ."
 
 class PairError(ValueError):
     """The pair cannot be pooled (unknown term, mixed kinds, no usable findings)."""
+
+
+Where = tuple[tuple[str, str], ...]  # (study characteristic name, value) pairs a finding must all have
+
+
+def parse_where(conditions: list[str] | tuple[str, ...]) -> Where:
+    """("format=ind", "rob=4") -> (("format", "ind"), ("rob", "4")); a PairError names a malformed one."""
+    parsed = []
+    for condition in conditions:
+        name, sep, value = condition.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise PairError(f"--where {condition!r}: expected NAME=VALUE, e.g. format=ind (a study characteristic)")
+        parsed.append((name.strip(), value.strip()))
+    return tuple(parsed)
+
+
+def where_sparql(where: Where) -> tuple[str, dict[str, ox.Literal]]:
+    """Graph patterns (and their bindings) keeping findings whose study characteristics match, case-insensitively."""
+    patterns, bindings = [], {}
+    for i, (name, value) in enumerate(where):
+        patterns.append(f"?f ekg:hasStudyCharacteristic ?wc{i} . ?wc{i} ekg:characteristic ?wn{i} ; rdf:value ?wv{i} . "
+                        f"FILTER (LCASE(STR(?wv{i})) = LCASE(STR(?want{i})))")  # fmt: skip
+        bindings[f"wn{i}"], bindings[f"want{i}"] = ox.Literal(name), ox.Literal(value)
+    return "\n  ".join(patterns), bindings
+
+
+def where_text(where: Where) -> str:
+    """The filter as people write it: "format=ind, rob=4"."""
+    return ", ".join(f"{name}={value}" for name, value in where)
 
 
 @dataclass(frozen=True)
@@ -71,6 +101,7 @@ class PairPool:
     pooled: Pooled
     outcome: str | None = None
     excluded: list[str] = field(default_factory=list)
+    where: Where = ()
 
     @property
     def findings(self) -> list[str]:
@@ -85,6 +116,7 @@ class PairPool:
             "studies": [{"label": s.label, "year": s.year, "y": s.y, "v": s.v, "findings": list(s.findings)}
                         for s in self.studies],
             "excluded": self.excluded,
+            "where": where_text(self.where) or None,
             "within_study_rho": WITHIN_STUDY_RHO,
         }  # fmt: skip
 
@@ -112,12 +144,16 @@ def _year(term: ox.Literal | None) -> int | None:
     return int(term.value[:4]) if term is not None and term.value[:4].isdigit() else None
 
 
-def study_effects(store: Store, a: str, b: str, kind: str) -> tuple[str, Scale, list[StudyEffect], str | None, list[str]]:
+def study_effects(
+    store: Store, a: str, b: str, kind: str, where: Where = ()
+) -> tuple[str, Scale, list[StudyEffect], str | None, list[str]]:
     """The pair's primary-study findings as one effect per study (measure, scale, effects, outcome, excluded)."""
-    rows = store.select(INPUTS % (ASSOCIATION if kind == "construct" else COMPARISON),
-                        {"a": ox.NamedNode(a), "b": ox.NamedNode(b)})  # fmt: skip
+    patterns, bindings = where_sparql(where)
+    rows = store.select(INPUTS % (ASSOCIATION if kind == "construct" else COMPARISON, patterns),
+                        {"a": ox.NamedNode(a), "b": ox.NamedNode(b), **bindings})  # fmt: skip
     if not rows:
-        raise PairError(f"no primary-study findings between {a} and {b} in the store")
+        only = f" with {where_text(where)}" if where else ""
+        raise PairError(f"no primary-study findings between {a} and {b}{only} in the store")
     counts: dict[str, int] = defaultdict(int)
     for r in rows:
         counts[r["measure"].value] += 1
@@ -154,15 +190,18 @@ def study_effects(store: Store, a: str, b: str, kind: str) -> tuple[str, Scale, 
     return measure, scale, effects, (outcomes.pop() if len(outcomes) == 1 else None), sorted(excluded)
 
 
-def pool_pair(store: Store, a: str, b: str, method: str = "REML", level: float = 0.95) -> PairPool:
-    """Pool the primary-study findings between two constructs, or an intervention vs a comparator condition."""
+def pool_pair(store: Store, a: str, b: str, method: str = "REML", level: float = 0.95, where: Where = ()) -> PairPool:
+    """Pool the primary-study findings between two constructs, or an intervention vs a comparator condition.
+
+    `where` keeps only findings with those study characteristics (a subgroup, e.g. format=ind).
+    """
     (a_iri, a_kind), (b_iri, b_kind) = resolve(store, a), resolve(store, b)
     if a_kind != b_kind:
         raise PairError(f"{a!r} is a {a_kind} and {b!r} a {b_kind}: give two constructs or two conditions")
-    measure, scale, effects, outcome, excluded = study_effects(store, a_iri, b_iri, a_kind)
+    measure, scale, effects, outcome, excluded = study_effects(store, a_iri, b_iri, a_kind, where)
     pooled = pool([e.y for e in effects], [e.v for e in effects], method, level)
     kind = "association" if a_kind == "construct" else "comparison"
-    return PairPool(a_iri, b_iri, kind, measure, scale, effects, pooled, outcome, excluded)
+    return PairPool(a_iri, b_iri, kind, measure, scale, effects, pooled, outcome, excluded, where)
 
 
 def _dec(value: float) -> Literal:
@@ -174,7 +213,8 @@ def pooling_method_text(result: PairPool) -> str:
     p = result.pooled
     model = "fixed-effect" if p.method == "FE" else f"random-effects ({p.method})"
     scale = "on Fisher's z, back-transformed to r" if result.scale == "r" else "on the effect's own scale"
-    return (f"evidencekg {model} inverse-variance pooling of {p.k} studies {scale}; several effects of one "
+    only = f" (only findings with study characteristics {where_text(result.where)})" if result.where else ""
+    return (f"evidencekg {model} inverse-variance pooling of {p.k} studies {scale}{only}; several effects of one "
             f"study averaged assuming correlation {WITHIN_STUDY_RHO}; z-based {p.level:.0%} CI")  # fmt: skip
 
 
@@ -197,6 +237,7 @@ def derived_batch(store: Store, result: PairPool, now: datetime | None = None) -
         add(finding, EKG.comparatorCondition, URIRef(result.b))
         add(finding, EKG.toConstruct, URIRef(result.outcome) if result.outcome else None)
     add(finding, EKG.effectSizeMeasure, URIRef(result.measure))
+    add(finding, EKG.subgroup, Literal(where_text(result.where)) if result.where else None)
     for prop, value in ((EKG.estimate, p.estimate), (EKG.ciLower, p.ci_lower), (EKG.ciUpper, p.ci_upper)):
         add(finding, prop, _dec(back(value)))
     add(finding, EKG.confidenceLevel, _dec(p.level))

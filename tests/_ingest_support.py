@@ -26,3 +26,11 @@ def sheet(rows: list[str] | None = None, header: str = SHEET_HEADER) -> bytes:
 def metapsy(rows: list[str] | None = None) -> bytes:
     """A Metapsy-standard excerpt as bytes (invented rows in the real format)."""
     return ("\n".join([METAPSY_HEADER, *(METAPSY_ROWS if rows is None else rows)]) + "\n").encode()
+
+
+def with_columns(data: bytes, columns: dict[str, list[str]], sep: str = ";") -> bytes:
+    """A file with extra columns appended (one value per data row, written as given)."""
+    lines = data.decode().rstrip("\n").split("\n")
+    header = lines[0] + "".join(f'{sep}"{name}"' if sep == ";" else f"{sep}{name}" for name in columns)
+    rows = [line + "".join(f"{sep}{values[i]}" for values in columns.values()) for i, line in enumerate(lines[1:])]
+    return ("\n".join([header, *rows]) + "\n").encode()

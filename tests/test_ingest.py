@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
@@ -10,11 +11,11 @@ from typer.testing import CliRunner
 
 from evidencekg.cli import app
 from evidencekg.ingest import IngestError, ingest
-from evidencekg.meta_store import pool_pair, save_derived
+from evidencekg.meta_store import PairError, parse_where, pool_pair, save_derived
 from evidencekg.namespaces import sparql_prologue
 from evidencekg.settings import Settings
 from evidencekg.store import OxigraphStore
-from tests._ingest_support import METAPSY_ROWS, SHEET_HEADER, SHEET_ROWS, metapsy, sheet
+from tests._ingest_support import METAPSY_ROWS, SHEET_HEADER, SHEET_ROWS, metapsy, sheet, with_columns
 from tests._server import live_server, memory_app
 
 P = sparql_prologue()
@@ -133,9 +134,15 @@ def test_cli_ingest_writes_to_disk_store(tmp_path: Path) -> None:
     file = tmp_path / "my-sheet.csv"
     file.write_bytes(sheet())
     store = tmp_path / "store"
+    assert CliRunner().invoke(app, ["load", "--store", str(store)]).exit_code == 0  # the constructs, to resolve names
     result = CliRunner().invoke(app, ["ingest", str(file), "--store", str(store)])
     assert result.exit_code == 0, result.output
     assert "ingested 3 findings" in result.stdout and "document/my-sheet" in result.stdout
+    pair = ["meta", "pair", "attachment-anxiety", "therapeutic-alliance", "--store", str(store), "--method", "DL"]
+    only = CliRunner().invoke(app, [*pair, "--where", "setting=out"])
+    assert only.exit_code == 0, only.output
+    assert json.loads(only.stdout)["k"] == 2 and json.loads(only.stdout)["where"] == "setting=out"
+    assert CliRunner().invoke(app, [*pair, "--where", "setting"]).exit_code == 2
     bad = tmp_path / "bad.csv"
     bad.write_bytes(sheet([*SHEET_ROWS, SHEET_ROWS[0].replace(",80,", ",2,")]))
     result = CliRunner().invoke(app, ["ingest", str(bad), "--store", str(store)])
@@ -152,6 +159,9 @@ def test_http_ingest_needs_token_and_reports_rows() -> None:
         assert bad.status_code == 422 and "row 1, column 'r'" in bad.json()["detail"]
         ok = httpx.post(url, params={"name": "web", "format": "sheet"}, content=sheet(), headers=auth)
         assert ok.status_code == 200 and ok.json()["findings"] == 3
+        seen = httpx.get(f"{base}/sparql", params={"query": P + "SELECT ?f WHERE { ?f a ekg:ReportedFinding ; prov:wasDerivedFrom/dcterms:isPartOf <https://w3id.org/evidencekg/id/document/web> }"},
+                         headers={"Accept": "application/sparql-results+json"})  # fmt: skip
+        assert len(seen.json()["results"]["bindings"]) == 3  # the query executor sees the ingest at once
         pooled = httpx.get(f"{base}/api/meta", params={"a": "attachment-anxiety", "b": "therapeutic-alliance"}).json()
         assert pooled["k"] == 3 and -0.2 < pooled["r"] < -0.05
         plot = httpx.get(f"{base}/plots/meta-forest", params={"a": "attachment-anxiety", "b": "therapeutic-alliance"})
@@ -169,3 +179,57 @@ def test_whole_metapsy_database_imports(shared_dir: Path, project_settings: Sett
     studies = values(store, "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?f ekg:fromStudy ?s }")
     assert studies == ["480"]
     assert pool_pair(store, "cbt", "waitlist").pooled.k > 50
+
+
+def test_study_characteristics_are_ingested_and_filter_a_pair(loaded_store: OxigraphStore, project_settings: Settings) -> None:
+    data = with_columns(metapsy(), {"format": ['"ind"', '"ind"', '"grp"', '"grp"'], "rob": ["3", "3", "4", "NA"]})
+    ingest(loaded_store, data, name="mp-chars", settings=project_settings)
+    found = loaded_store.select(P + """
+        SELECT ?pos ?name ?value WHERE {
+          ?f prov:wasDerivedFrom/ekg:position ?pos ; ekg:hasStudyCharacteristic ?c .
+          ?c a ekg:StudyCharacteristic ; ekg:characteristic ?name ; rdf:value ?value .
+        } ORDER BY ?pos ?name""")
+    got = [(int(r["pos"].value), r["name"].value, r["value"].value) for r in found]
+    assert got == [(1, "country", "us"), (1, "format", "ind"), (1, "rob", "3"), (2, "country", "us"), (2, "format", "ind"),
+                   (2, "rob", "3"), (3, "country", "uk"), (3, "format", "grp"), (3, "rob", "4"), (4, "format", "grp")]  # fmt: skip
+    # one node per coded value of the file, shared by the findings that have it
+    assert values(loaded_store, "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?c a ekg:StudyCharacteristic }") == ["6"]
+    everything = pool_pair(loaded_store, "cbt", "waitlist", "DL")
+    assert everything.pooled.k == 1
+    ind = pool_pair(loaded_store, "cbt", "care-as-usual", "DL", where=parse_where(["format=GRP", "rob=4"]))
+    assert ind.pooled.k == 1 and ind.as_json()["where"] == "format=GRP, rob=4"
+    with pytest.raises(PairError, match="with format=ind"):
+        pool_pair(loaded_store, "cbt", "care-as-usual", "DL", where=parse_where(["format=ind"]))
+    with pytest.raises(PairError, match="NAME=VALUE"):
+        parse_where(["format"])
+    iri = save_derived(loaded_store, ind, project_settings)
+    assert values(loaded_store, f"SELECT ?s WHERE {{ <{iri}> ekg:subgroup ?s }}") == ["format=GRP, rob=4"]
+    before = len(loaded_store)
+    ingest(loaded_store, data, name="mp-chars", settings=project_settings, replace=True)  # characteristics replaced, not doubled
+    assert len(loaded_store) == before
+
+
+def test_metapsy_findings_are_reported_in_a_dataset(loaded_store: OxigraphStore, project_settings: Settings) -> None:
+    ingest(loaded_store, metapsy(), name="mp-ds", settings=project_settings)
+    sources = loaded_store.select(P + "SELECT DISTINCT ?d ?doi WHERE { ?f ekg:reportedIn ?d . ?d bibo:doi ?doi ; dcterms:license ?l . ?f ekg:fromStudy ?s }")
+    assert [(r["d"].value, r["doi"].value) for r in sources] == [("https://w3id.org/evidencekg/id/dataset/metapsy-depression-psyctr", "10.5281/zenodo.7254845")]
+    dataset = sources[0]["d"].value
+    assert loaded_store.ask(P + f"ASK {{ <{dataset}> a ekg:Dataset , <http://www.w3.org/ns/dcat#Dataset> }}")
+    assert not loaded_store.ask(P + f"ASK {{ <{dataset}> a ekg:Publication }}")
+
+
+def test_sheet_moderators_become_study_characteristics(loaded_store: OxigraphStore, project_settings: Settings) -> None:
+    ingest(loaded_store, sheet(), "sheet", name="mods", settings=project_settings)
+    assert values(loaded_store, "SELECT ?v WHERE { ?f ekg:hasStudyCharacteristic [ ekg:characteristic \"setting\" ; rdf:value ?v ] } ORDER BY ?v") == ["in", "out", "out"]
+    out = pool_pair(loaded_store, "attachment-anxiety", "therapeutic-alliance", "DL", where=parse_where(["setting=out"]))
+    assert out.pooled.k == 2
+
+
+def test_linked_construct_outside_the_scheme_is_rejected(loaded_store: OxigraphStore, project_settings: Settings) -> None:
+    """The shapes see what the store says about a linked construct: one outside the scheme fails its row."""
+    loaded_store.update(P + 'INSERT DATA { <https://w3id.org/evidencekg/id/construct/stray> a ekg:Construct ; skos:prefLabel "stray"@en }')
+    before = len(loaded_store)
+    rows = [*SHEET_ROWS, SHEET_ROWS[0].replace("s1,", "s4,").replace("attachment-anxiety", "stray")]
+    with pytest.raises(IngestError, match=r"row 4, column 'construct_a': .*constructs scheme"):
+        ingest(loaded_store, sheet(rows), "sheet", name="stray", settings=project_settings)
+    assert len(loaded_store) == before

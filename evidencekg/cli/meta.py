@@ -23,6 +23,10 @@ LevelOption = Annotated[float, typer.Option("--level", min=0.5, max=0.9999, help
 FormatOption = Annotated[str, typer.Option("--format", help="json or table")]
 StoreOption = Annotated[Path | None, typer.Option("--store", help="On-disk store (default var/store if present, else the shipped evidence)")]
 EndpointOption = Annotated[str | None, typer.Option("--endpoint", help="Use a remote SPARQL endpoint")]
+WhereOption = Annotated[
+    list[str] | None,
+    typer.Option("--where", help="Only findings with this study characteristic, NAME=VALUE (e.g. format=ind); repeatable"),
+]
 
 
 def _check(method: str, fmt: str = "json") -> str:
@@ -42,7 +46,7 @@ def _print(result: dict[str, object], fmt: str, title: str) -> None:
     table.add_column("statistic")
     table.add_column("value", justify="right")
     for key, value in result.items():
-        if not isinstance(value, list | dict):
+        if value is not None and not isinstance(value, list | dict):
             table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
     Console().print(table)
 
@@ -72,12 +76,16 @@ def pool_command(
     _print(summary(pool(effects.yi, effects.vi, method, level), effects.scale), fmt, f"{file.name} ({method})")
 
 
-def _pair(a: str, b: str, method: str, level: float, store: Path | None, endpoint: str | None):  # type: ignore[no-untyped-def]
-    from evidencekg.meta_store import PairError, pool_pair
+def _pair(a: str, b: str, method: str, level: float, store: Path | None, endpoint: str | None, where: list[str] | None = None):  # type: ignore[no-untyped-def]
+    from evidencekg.meta_store import PairError, parse_where, pool_pair
 
+    try:
+        conditions = parse_where(where or [])
+    except PairError as exc:
+        raise fail(str(exc), 2) from exc
     target = _store(store, endpoint)
     try:
-        return target, pool_pair(target, a, b, method, level)
+        return target, pool_pair(target, a, b, method, level, conditions)
     except (PairError, StoreError) as exc:
         raise fail(str(exc)) from exc
 
@@ -92,11 +100,12 @@ def pair_command(
     save: Annotated[bool, typer.Option("--save", help="Store the result as an ekg:DerivedFinding")] = False,
     store: StoreOption = None,
     endpoint: EndpointOption = None,
+    where: WhereOption = None,
 ) -> None:
     """Pool the primary-study findings between two constructs (or conditions) held in the store."""
     from evidencekg.meta_store import save_derived
 
-    target, result = _pair(a, b, _check(method, fmt), level, store, endpoint)
+    target, result = _pair(a, b, _check(method, fmt), level, store, endpoint, where)
     output = result.as_json()
     if save:
         output["derived_finding"] = save_derived(target, result)
@@ -130,11 +139,12 @@ def sensitivity_command(
     fmt: FormatOption = "table",
     store: StoreOption = None,
     endpoint: EndpointOption = None,
+    where: WhereOption = None,
 ) -> None:
     """Leave-one-out or cumulative re-pooling of a pair held in the store."""
     from evidencekg.meta_sensitivity import cumulative, leave_one_out
 
-    _target, result = _pair(a, b, _check(method, fmt), level, store, endpoint)
+    _target, result = _pair(a, b, _check(method, fmt), level, store, endpoint, where)
     s = result.studies
     labels, ys, vs = [x.label for x in s], [x.y for x in s], [x.v for x in s]
     try:
@@ -158,11 +168,12 @@ def forest_command(
     level: LevelOption = 0.95,
     store: StoreOption = None,
     endpoint: EndpointOption = None,
+    where: WhereOption = None,
 ) -> None:
     """Write a forest plot (study rows, pooled diamond, prediction interval) of a pair held in the store."""
     from evidencekg.meta_plot import pair_forest
 
-    _target, result = _pair(a, b, _check(method), level, store, endpoint)
+    _target, result = _pair(a, b, _check(method), level, store, endpoint, where)
     out.write_bytes(pair_forest(result, fmt="png" if out.suffix.lower() == ".png" else "svg"))
     typer.echo(f"wrote {out} ({result.pooled.k} studies)")
 

@@ -10,11 +10,11 @@ from evidencekg.ingest import FORMATS, IngestError, ingest
 from evidencekg.meta import METHODS
 from evidencekg.meta_history import history
 from evidencekg.meta_plot import pair_forest
-from evidencekg.meta_store import PairError, PairPool, pool_pair, save_derived
+from evidencekg.meta_store import PairError, PairPool, parse_where, pool_pair, save_derived
 from evidencekg.settings import Settings
 from evidencekg.store import Store
 from service.auth import require_write_token
-from service.deps import get_settings, get_store
+from service.deps import get_settings, get_store, notify_write
 
 router = APIRouter(tags=["meta-analysis"])
 
@@ -22,37 +22,44 @@ A = Query(..., description="Construct or intervention condition (slug, label or 
 B = Query(..., description="Construct or comparator condition")
 METHOD = Query("REML", description=f"tau2 estimator: {', '.join(METHODS)}")
 LEVEL = Query(0.95, gt=0.5, lt=1, description="Confidence level")
+WHERE = Query([], description="Only findings with this study characteristic, NAME=VALUE (e.g. format=ind); repeatable")
 
 
-def _pool(store: Store, a: str, b: str, method: str, level: float) -> PairPool:
-    """Pool a pair; unknown terms or no findings answer 404, a bad method 400."""
+def _pool(store: Store, a: str, b: str, method: str, level: float, where: list[str]) -> PairPool:
+    """Pool a pair; unknown terms or no findings answer 404, a bad method or filter 400."""
     if method.upper() not in METHODS:
         raise HTTPException(400, f"method {method!r}: choose one of {', '.join(METHODS)}")
     try:
-        return pool_pair(store, a, b, method, level)
+        conditions = parse_where(where)
+    except PairError as exc:
+        raise HTTPException(400, str(exc)) from exc
+    try:
+        return pool_pair(store, a, b, method, level, conditions)
     except PairError as exc:
         raise HTTPException(404, str(exc)) from exc
 
 
 @router.get("/api/meta", summary="Pool the primary-study findings between two constructs or conditions")
 def meta_pair(
-    a: str = A, b: str = B, method: str = METHOD, level: float = LEVEL, store: Store = Depends(get_store)
-) -> dict[str, object]:
+    a: str = A, b: str = B, method: str = METHOD, level: float = LEVEL, where: list[str] = WHERE,
+    store: Store = Depends(get_store),
+) -> dict[str, object]:  # fmt: skip
     """metafor-equivalent pooling (Fisher z for r) of the pair's findings, one effect per study."""
-    return _pool(store, a, b, method, level).as_json()
+    return _pool(store, a, b, method, level, where).as_json()
 
 
 @router.post("/api/meta", summary="Pool a pair and save it as an ekg:DerivedFinding", dependencies=[Depends(require_write_token)])
 def meta_save(
-    a: str = A, b: str = B, method: str = METHOD, level: float = LEVEL,
+    request: Request, a: str = A, b: str = B, method: str = METHOD, level: float = LEVEL, where: list[str] = WHERE,
     store: Store = Depends(get_store), settings: Settings = Depends(get_settings),
 ) -> dict[str, object]:  # fmt: skip
     """The pooled result plus the IRI of the stored derived finding."""
-    result = _pool(store, a, b, method, level)
+    result = _pool(store, a, b, method, level, where)
     try:
         iri = save_derived(store, result, settings)
     except IngestError as exc:
         raise HTTPException(422, str(exc)) from exc
+    notify_write(request)
     return {**result.as_json(), "derived_finding": iri}
 
 
@@ -69,11 +76,11 @@ def meta_history(a: str = A, b: str = B, store: Store = Depends(get_store)) -> l
 
 @router.get("/plots/meta-forest", summary="Forest plot (SVG or PNG) of a pooled pair")
 def meta_forest(
-    a: str = A, b: str = B, method: str = METHOD, level: float = LEVEL,
+    a: str = A, b: str = B, method: str = METHOD, level: float = LEVEL, where: list[str] = WHERE,
     format: str = Query("svg", pattern="^(svg|png)$"), store: Store = Depends(get_store),
 ) -> Response:  # fmt: skip
     """Study rows, the pooled diamond and the prediction interval."""
-    body = pair_forest(_pool(store, a, b, method, level), fmt=format)
+    body = pair_forest(_pool(store, a, b, method, level, where), fmt=format)
     return Response(body, media_type="image/svg+xml" if format == "svg" else "image/png")
 
 
@@ -96,4 +103,5 @@ async def ingest_file(
         result = await run_in_threadpool(ingest, store, body, format, name=name, settings=settings, replace=replace)
     except IngestError as exc:
         raise HTTPException(422, str(exc)) from exc
+    notify_write(request)
     return {"document": result.document, "findings": result.findings, "triples": result.triples}
