@@ -35,6 +35,12 @@ class Settings(BaseSettings):
         default_factory=list, description="URL prefixes SERVICE and LOAD may reach"
     )
     cors_origins: list[str] = Field(default_factory=list)
+    watch_files: bool | None = Field(
+        default=None,
+        description="Reload ontology/ and data/ into the embedded store when they change while serving "
+        "(None: on for `evidencekg serve`, off for an app built otherwise, e.g. in tests)",
+    )
+    watch_interval: float = Field(default=2.0, gt=0, description="Seconds between two looks at the shipped files")
     node_modules: Path = Field(
         default=PROJECT_ROOT / "node_modules", description="Where `npm ci` installed the browser libraries"
     )

@@ -11,6 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from evidencekg.executor import create_executor
 from evidencekg.settings import Settings, get_settings
 from evidencekg.store import Store
+from evidencekg.watch import watching
 from service import assets, errors
 from service.routers import catalogue, graph_store, home, linked_data, meta, network, sparql
 
@@ -25,7 +26,8 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with watching(app.state.store, app.state.settings, app.state.executor.notify_write):  # settings.watch_files
+            yield
         app.state.executor.close()  # stop the query worker processes
 
     app = FastAPI(

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from evidencekg.backends import open_store
-from evidencekg.loader import LoadError, ensure_loaded, evidence_files, load_files, shipped_store
+from evidencekg.loader import LoadError, Reload, evidence_files, load_files, reload_shipped, shipped_store
 from evidencekg.queries import load_query, projected_variables, run_query
 from evidencekg.results import columns_of, display, to_records
 from evidencekg.settings import Settings, get_settings
@@ -67,14 +67,21 @@ def load(
         try:
             if files:
                 load_files(target, files, advance, graph)
-                changed = True
+                note = ""
             else:
-                changed = ensure_loaded(target, settings, advance)
+                note = reload_note(reload_shipped(target, settings, advance))
         except (LoadError, StoreError, OSError) as exc:
             raise fail(str(exc), 2) from exc
     target.flush()
-    note = "" if changed else " (shipped evidence unchanged; nothing reloaded)"
     typer.echo(f"{len(target)} quads in {settings.resolved_store_path}{note}")
+
+
+def reload_note(result: Reload | None) -> str:
+    """What a reload of the shipped evidence did, for the end of the load command's summary line."""
+    if result is None:
+        return " (shipped evidence unchanged; nothing reloaded)"
+    kept = "; other data left as it was" if result.exact else "; nothing retracted (see the warning above)"
+    return f" (shipped evidence: {result.retracted} triples retracted, {result.added} added{kept})"
 
 
 def pick_store(settings: Settings, store: Path | None, memory: bool, endpoint: str | None) -> Store:

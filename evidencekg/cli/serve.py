@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -14,10 +15,26 @@ from evidencekg.store import OxigraphStore, StoreError
 
 
 def serve_settings(
-    host: str | None, port: int | None, store: Path | None, memory: bool, endpoint: str | None, update_endpoint: str | None
+    host: str | None,
+    port: int | None,
+    store: Path | None,
+    memory: bool,
+    endpoint: str | None,
+    update_endpoint: str | None,
+    watch: bool | None = None,
 ) -> Settings:
-    """Settings from the environment with the command-line choices on top (only those given)."""
-    chosen = {"host": host, "port": port, "store_path": store, "endpoint": endpoint, "update_endpoint": update_endpoint}
+    """Settings from the environment with the command-line choices on top (only those given).
+
+    Watching the shipped files is on for `serve` unless --no-watch or EVIDENCEKG_WATCH_FILES=false.
+    """
+    chosen = {
+        "host": host,
+        "port": port,
+        "store_path": store,
+        "endpoint": endpoint,
+        "update_endpoint": update_endpoint,
+        "watch_files": watch,
+    }
     overrides: dict[str, object] = {k: v for k, v in chosen.items() if v is not None}
     if memory:
         overrides["memory"] = True
@@ -25,7 +42,21 @@ def serve_settings(
         raise typer.BadParameter("choose one of --store, --memory and --endpoint")
     if update_endpoint and not endpoint:
         raise typer.BadParameter("--update-endpoint needs --endpoint")
-    return get_settings(**overrides)
+    settings = get_settings(**overrides)
+    if settings.watch_files is None:
+        settings = settings.model_copy(update={"watch_files": True})
+    return settings
+
+
+def show_library_logs() -> None:
+    """Print the library's INFO messages (live reloads, their errors) on stderr beside uvicorn's."""
+    logger = logging.getLogger("evidencekg")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)-9s %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
+    logger.setLevel(logging.INFO)
 
 
 def urls(settings: Settings) -> list[tuple[str, str]]:
@@ -46,13 +77,18 @@ def serve(
     memory: Annotated[bool, typer.Option("--memory", help="Keep the store in memory (lost on exit)")] = False,
     endpoint: Annotated[str | None, typer.Option(help="Use a remote SPARQL endpoint instead of a local store")] = None,
     update_endpoint: Annotated[str | None, typer.Option(help="The remote endpoint's update URL")] = None,
+    watch: Annotated[
+        bool | None,
+        typer.Option("--watch/--no-watch", help="Reload ontology/ and data/ into the embedded store when they change (default on)"),
+    ] = None,
 ) -> None:
     """Serve the evidence: SPARQL 1.1 endpoint, linked data, network view and API (embedded stores load the shipped evidence first)."""
     import uvicorn
 
     from service.app import create_app
 
-    settings = serve_settings(host, port, store, memory, endpoint, update_endpoint)
+    settings = serve_settings(host, port, store, memory, endpoint, update_endpoint, watch)
+    show_library_logs()
     try:
         backend = open_store(settings)
         if isinstance(backend, OxigraphStore):
@@ -65,6 +101,8 @@ def serve(
         typer.echo(f"warning: listening on {settings.host}, reachable from other machines", err=True)
     for name, url in urls(settings):
         typer.echo(f"{name:>18}: {url}")
+    if settings.watch_files and isinstance(backend, OxigraphStore):
+        typer.echo(f"watching {settings.ontology_dir} and {settings.data_dir} (every {settings.watch_interval:g} s)", err=True)
     uvicorn.run(create_app(backend, settings), host=settings.host, port=settings.port, log_level="info")
 
 
