@@ -6,11 +6,12 @@ How a write runs (one writer lock per store is held from the copy to the commit)
    applied to the copy (a Graph Store payload becomes a `DROP/CLEAR` + `INSERT DATA` update
    string built from the parsed payload; a SPARQL Update runs as given).
 2. The delta (quads added and removed) decides what to check: the nodes it touches and the
-   IRIs linking to a changed subject within two hops (`affected_nodes`). Those nodes are
-   validated with pyshacl's focus nodes against the copy's whole post-write data (all graphs
-   merged into one data graph, plus the ontology files): about 0.1-0.3 s on the shipped
-   store. The write is refused (ShapeViolation, with the readable report) only for
-   violations it introduces: when some are found, the same nodes are checked in the
+   nodes linking to a changed subject within two hops (`affected_nodes`). One pyshacl run
+   (evidencekg.validate.run_shacl) over the copy's whole post-write data (all graphs merged,
+   plus the ontology's vocabulary) validates them: the shapes' targets are narrowed to those
+   nodes (`focused_shapes`), while nested checks (sh:node, sh:or, sh:class of linked nodes)
+   see the whole data. The write is refused (ShapeViolation, with the readable report) only
+   for violations it introduces: when some are found, the same nodes are checked in the
    pre-write state and violations already there are not held against the write.
 3. The write reaches the live store in ONE `store.update()` call, which is atomic in
    Oxigraph and forwarded as one request by `RemoteStore`: the same update string for Graph
@@ -32,10 +33,11 @@ import uuid
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import pyoxigraph as ox
-import pyshacl
 import rdflib
+from rdflib.namespace import SH
 
 from evidencekg import guard
 from evidencekg.errors import BadRequest, NotFound, ShapeViolation, UnsupportedMediaType
@@ -53,13 +55,17 @@ from evidencekg.store import (
 from evidencekg.validate import (
     ShapeProblem,
     ValidationReport,
+    from_rdflib,
+    run_shacl,
     shape_problems,
     shapes_graph,
+    to_rdflib,
     vocabulary_quads,
 )
 
 NQUADS = "application/n-quads"
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+SUBCLASS_OF = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
 
 # Identifies one SHACL result independently of message order: (focus node, path, value, message).
 ProblemKey = tuple[str, str | None, str | None, str]
@@ -205,30 +211,77 @@ def affected_nodes(copy: ox.Store, changed: Iterable[ox.Quad]) -> set[ox.NamedNo
     return subjects | nodes
 
 
-def _problems(quads: Iterable[ox.Quad], focus: set[str], settings: Settings) -> list[ShapeProblem]:
-    """The Violations of some focus nodes, judged on a store state (graphs merged) + the ontology's vocabulary.
+NARROWED = (SH.targetClass, SH.targetSubjectsOf, SH.targetObjectsOf)
+
+
+@lru_cache(maxsize=4)
+def _untargeted(shapes: rdflib.Graph) -> tuple[rdflib.Graph, tuple[tuple[rdflib.term.Node, rdflib.term.Node, rdflib.term.Node], ...]]:
+    """The shapes without their class / subjects-of / objects-of targets, and those targets (cached per shapes graph)."""
+    base = rdflib.Graph()
+    targets = []
+    for triple in shapes:
+        if triple[1] in NARROWED:
+            targets.append(triple)
+        else:
+            base.add(triple)
+    return base, tuple(targets)
+
+
+def _subclasses(data: ox.Store, cls: ox.NamedNode) -> set[ox.NamedNode]:
+    """A class and its rdfs:subClassOf descendants in the data (SHACL class targets include them)."""
+    found, frontier = {cls}, [cls]
+    while frontier:
+        for q in data.quads_for_pattern(None, SUBCLASS_OF, frontier.pop()):
+            if isinstance(q.subject, ox.NamedNode) and q.subject not in found:
+                found.add(q.subject)
+                frontier.append(q.subject)
+    return found
+
+
+def _targeted(data: ox.Store, kind: rdflib.term.Node, value: rdflib.term.Node, nodes: set[ox.NamedNode | ox.BlankNode]) -> list[ox.NamedNode | ox.BlankNode]:
+    """Which of `nodes` a class / subjects-of / objects-of target of `value` picks in the data."""
+    term = from_rdflib(value)
+    if kind == SH.targetClass:
+        classes = _subclasses(data, term)  # type: ignore[arg-type]
+        return [n for n in nodes if any(q.object in classes for q in data.quads_for_pattern(n, RDF_TYPE, None))]
+    if kind == SH.targetSubjectsOf:
+        return [n for n in nodes if next(data.quads_for_pattern(n, term, None), None) is not None]  # type: ignore[arg-type]
+    return [n for n in nodes if next(data.quads_for_pattern(None, term, n), None) is not None]  # type: ignore[arg-type]
+
+
+def focused_shapes(shapes: rdflib.Graph, data: ox.Store, nodes: set[ox.NamedNode | ox.BlankNode]) -> rdflib.Graph:
+    """The shapes with each class / subjects-of / objects-of target narrowed to the `nodes` it picks (as sh:targetNode).
+
+    A full pyshacl run with these shapes validates only those nodes at the top, while nested
+    shapes (sh:node, sh:or, sh:class of value nodes) still see every node of the data, unlike
+    pyshacl's `focus_nodes` option, which filters the nested checks too (a finding could then
+    link to a blank-node construct outside the scheme and pass).
+    """
+    base, targets = _untargeted(shapes)
+    focused = rdflib.Graph()
+    focused += base
+    for shape, kind, value in targets:
+        for node in _targeted(data, kind, value, nodes):
+            focused.add((shape, SH.targetNode, to_rdflib(node)))
+    return focused
+
+
+def _violations(quads: Iterable[ox.Quad], nodes: set[ox.NamedNode | ox.BlankNode], settings: Settings) -> list[ShapeProblem]:
+    """The Violations of some nodes in a store state (graphs merged), judged with the ontology's vocabulary.
 
     Only the vocabulary (classes, properties, named individuals) comes from files: everything
     else, the construct scheme included, is judged as the store holds it, so a write that
-    removes data is checked against what remains, not against the shipped files.
-
-    pyshacl's `focus_nodes` checks only those nodes (against the shapes that target them): about
-    ten times faster than validating every node, and the write path needs no more.
+    removes data is checked against what remains, not against the shipped files. One
+    evidencekg.validate.run_shacl over the whole state with the shapes' targets narrowed to
+    `nodes` (focused_shapes); sh:targetNode targets are kept as they are.
     """
     shapes = shapes_graph(settings)
-    if shapes is None or not focus:
+    if shapes is None or not nodes:
         return []
     data = ox.Store()
     data.extend(ox.Quad(q.subject, q.predicate, q.object) for q in quads)
     data.extend(vocabulary_quads(settings))
-    _conforms, results, _text = pyshacl.validate(
-        data,
-        shacl_graph=shapes,
-        inference="none",
-        allow_warnings=True,
-        advanced=True,
-        focus_nodes=[rdflib.URIRef(n) for n in focus],
-    )
+    results = run_shacl(data, focused_shapes(shapes, data, nodes))
     return [p for p in shape_problems(results, lambda _node: None) if p.severity == "Violation"]
 
 
@@ -236,17 +289,13 @@ def _key(problem: ShapeProblem) -> ProblemKey:
     return (problem.focus_node, problem.path, problem.value, problem.message)
 
 
-def check_shapes(
-    before: Iterable[ox.Quad], copy: ox.Store, changed: Iterable[ox.Quad], settings: Settings
-) -> None:
-    """Raise ShapeViolation for violations of the touched nodes that the write introduces
+def check_shapes(before: Iterable[ox.Quad], copy: ox.Store, changed: Iterable[ox.Quad], settings: Settings) -> None:
+    """Raise ShapeViolation for the violations of the affected nodes that the write introduces
     (violations they already had before the write are not held against it)."""
-    # pyshacl takes IRIs only as focus nodes; a changed blank node is checked through the IRIs
-    # that link to it (affected_nodes follows links back two hops).
-    focus = {n.value for n in affected_nodes(copy, changed) if isinstance(n, ox.NamedNode)}
-    found = _problems(copy, focus, settings)
+    nodes = affected_nodes(copy, changed)
+    found = _violations(copy, nodes, settings)
     if found:
-        known = set(map(_key, _problems(before, focus, settings)))
+        known = set(map(_key, _violations(before, nodes, settings)))
         new = [p for p in found if _key(p) not in known]
         if new:
             raise shape_violation(new)

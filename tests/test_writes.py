@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import rdflib
 
@@ -14,6 +15,7 @@ from evidencekg.errors import Forbidden, NotFound, ShapeViolation, UnsupportedMe
 from evidencekg.settings import Settings
 from evidencekg.store import OxigraphStore, QuerySyntaxError, Store
 from tests._evidence_support import FINDING, MUTATIONS, VALID_FINDING
+from tests._server import live_server, memory_app
 from tests._writes_support import copy_into, dataset, oxigraph_serve, remote_store
 
 TURTLE = "text/turtle"
@@ -206,3 +208,40 @@ def test_a_write_is_judged_on_the_store_it_leaves_not_on_the_shipped_files(
     # Putting the shipped evidence back as the default graph is accepted.
     writes.put_graph(store, None, shipped, "application/n-triples", project_settings)
     assert len(dataset(store)) == len(shipped.decode().strip().splitlines())
+
+
+# A finding whose 'from' construct is a new construct outside the constructs scheme. Written as a
+# blank node, pyshacl's focus_nodes option never looked at it (nested sh:node checks skip nodes
+# outside the focus list), so such a write used to commit.
+OUTSIDE_SCHEME = VALID_FINDING.replace(
+    "<https://w3id.org/evidencekg/id/construct/attachment-anxiety>",
+    '[ a ekg:Construct ; <http://www.w3.org/2004/02/skos/core#prefLabel> "a construct of my own"@en ]',
+)
+
+
+def test_a_finding_linked_to_a_construct_outside_the_scheme_is_refused(store: Store, project_settings: Settings) -> None:
+    before = dataset(store)
+    with pytest.raises(ShapeViolation) as caught:
+        writes.post_graph(store, None, OUTSIDE_SCHEME.encode(), TURTLE, project_settings)
+    assert "constructs scheme" in caught.value.report
+    assert "finding/test2020-anxiety-alliance" in caught.value.report
+    assert dataset(store) == before
+
+
+def test_relinking_a_stored_finding_outside_the_scheme_over_http_is_422() -> None:
+    application = memory_app(load_evidence=True, settings_overrides={"token": "secret"})
+    update = PREFIXES + "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n" + (
+        f"DELETE {{ <{DIENER}> ekg:toConstruct ?c }} "
+        f'INSERT {{ <{DIENER}> ekg:toConstruct [ a ekg:Construct ; skos:prefLabel "mine"@en ] }} '
+        f"WHERE {{ <{DIENER}> ekg:toConstruct ?c }}"
+    )
+    with live_server(application) as base:
+        answer = httpx.post(
+            f"{base}/sparql", content=update.encode(),
+            headers={"Authorization": "Bearer secret", "Content-Type": "application/sparql-update"},
+        )  # fmt: skip
+        assert answer.status_code == 422, answer.text
+        assert "constructs scheme" in answer.text and "diener2011-security-alliance" in answer.text
+        still = httpx.get(f"{base}/sparql", params={"query": f"ASK {{ <{DIENER}> ?p [ a <https://w3id.org/evidencekg/ontology#Construct> ; <http://www.w3.org/2004/02/skos/core#prefLabel> \"mine\"@en ] }}"},
+                          headers={"Accept": "application/sparql-results+json"})  # fmt: skip
+        assert still.json()["boolean"] is False
