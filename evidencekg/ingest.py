@@ -15,7 +15,7 @@ from rdflib import RDF, RDFS, XSD, Literal, URIRef
 from evidencekg.namespaces import DCTERMS, EKG, ID, PROV, SKOS, sparql_prologue
 from evidencekg.settings import Settings, get_settings
 from evidencekg.store import Store
-from evidencekg.tabular import RowError, Table, TableError, TableRow, lexical, text
+from evidencekg.tabular import RowError, Table, TableError, TableRow, lexical, require_columns, text
 
 FORMATS: tuple[str, ...] = ("sheet", "metapsy")
 
@@ -82,6 +82,36 @@ class Batch:
         if row is not None:
             self.rows_of.setdefault(subject, row)
 
+    def source_document(self, title: str, media: str) -> None:
+        """The ekg:SourceDocument the rows are read from: its title and format."""
+        self.add(self.document, RDF.type, EKG.SourceDocument)
+        self.add(self.document, DCTERMS.title, Literal(title))
+        self.add(self.document, DCTERMS["format"], Literal(media))
+
+    def primary_study(
+        self, study: URIRef, row: TableRow, label: str, citation: str, year: int | None, sentence: URIRef
+    ) -> None:
+        """An ekg:PrimaryStudy with its label, citation, year and the row it was read from."""
+        self.add(study, RDF.type, EKG.PrimaryStudy, row.number)
+        self.add(study, EKG.studyLabel, Literal(label))
+        self.add(study, DCTERMS.bibliographicCitation, Literal(citation))
+        self.add(study, DCTERMS.issued, Literal(str(year), datatype=XSD.gYear) if year else None)
+        self.add(study, PROV.wasDerivedFrom, sentence)
+
+    def reported_finding(
+        self, finding: URIRef, row: TableRow, study: URIRef, reported_in: URIRef, measure: URIRef, estimate: str,
+        sentence: URIRef,
+    ) -> None:  # fmt: skip
+        """A one-study ekg:ReportedFinding: its study, source, effect-size measure, estimate and row sentence."""
+        self.add(finding, RDF.type, EKG.ReportedFinding, row.number)
+        self.add(finding, EKG.fromStudy, study)
+        self.add(finding, EKG.reportedIn, reported_in)
+        self.add(finding, EKG.effectSizeMeasure, measure)
+        self.add(finding, EKG.estimate, decimal(estimate))
+        self.add(finding, EKG.numberOfStudies, Literal(1, datatype=XSD.integer))
+        self.add(finding, PROV.wasDerivedFrom, sentence)
+        self.findings += 1
+
     def source_row(self, row: TableRow) -> URIRef:
         """An ekg:SourceSentence for one row: its raw text, its position, part of the document."""
         sentence = ID[f"sentence/{self.document.split('/')[-1]}-row{row.number}"]
@@ -137,6 +167,16 @@ class Batch:
         if column:
             where += f", column '{column}'"
         return f"{where}: {message} ({focus})"
+
+
+def table_batch(table: Table, required: tuple[str, ...], doc: str, columns: dict[URIRef, str]) -> Batch:
+    """An empty batch for document `doc` of a table that has the required columns and at least one data row."""
+    require_columns(table, required)
+    if not table.rows:
+        raise RowError(1, "*", "the file has a header but no data rows")
+    batch = Batch(ID[f"document/{doc}"])
+    batch.columns_of.update(columns)
+    return batch
 
 
 LINKED = sparql_prologue() + """

@@ -5,16 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import rdflib
 from rdflib import RDF, XSD, Literal, URIRef
 
-from evidencekg.ingest import Batch, decimal, rater, slug
-from evidencekg.namespaces import (
-    BIBO, CONDITION_SCHEME, DCTERMS, EKG, HEDGES_G, ID, MEASURE_SCHEME, PROV,
-)  # fmt: skip
+from evidencekg.ingest import Batch, decimal, rater, slug, table_batch
+from evidencekg.namespaces import BIBO, CONDITION_SCHEME, DCTERMS, EKG, HEDGES_G, ID, MEASURE_SCHEME
 from evidencekg.settings import Settings
 from evidencekg.store import Store
-from evidencekg.tabular import RowError, Table, TableRow, integer, lexical, number, read_table, require_columns, text
+from evidencekg.tabular import RowError, Table, TableRow, integer, lexical, number, read_table, text
 
 REQUIRED = ("study", "condition_arm1", "condition_arm2", ".g", ".g_se", "instrument", "rating", "time")
 DEPRESSIVE_SYMPTOMS = ID["construct/depressive-symptoms"]
@@ -133,53 +130,35 @@ def _row(batch: Batch, table: Table, row: TableRow, doc: str, dataset: URIRef, s
     add = batch.add
     if study not in seen:  # first row of this study
         seen.add(study)
-        add(study, RDF.type, EKG.PrimaryStudy, row.number)
-        add(study, EKG.studyLabel, Literal(label))
-        add(study, DCTERMS.bibliographicCitation, Literal(full_ref or label))
-        add(study, DCTERMS.issued, Literal(str(year), datatype=XSD.gYear) if year else None)
+        batch.primary_study(study, row, label, full_ref or label, year, sentence)
         country = text(table, row, "country") if "country" in table.columns else None
         add(study, EKG.country, Literal(country) if country else None)
-        add(study, PROV.wasDerivedFrom, sentence)
-    add(finding, RDF.type, EKG.ReportedFinding, row.number)
-    add(finding, EKG.fromStudy, study)
-    add(finding, EKG.reportedIn, dataset)
+    batch.reported_finding(finding, row, study, dataset, HEDGES_G, lexical(table, row, ".g") or "", sentence)
     add(finding, EKG.interventionCondition, arm1)
     add(finding, EKG.comparatorCondition, arm2)
     add(finding, EKG.toConstruct, DEPRESSIVE_SYMPTOMS)
     add(finding, EKG.instrument, measure)
-    add(finding, EKG.effectSizeMeasure, HEDGES_G)
-    add(finding, EKG.estimate, decimal(lexical(table, row, ".g") or ""))
     add(finding, EKG.standardError, decimal(lexical(table, row, ".g_se") or ""))
     add(finding, EKG.timePoint, Literal(text(table, row, "time", required=True) or ""))
     add(finding, EKG.raterPerspective, perspective)
-    add(finding, EKG.numberOfStudies, Literal(1, datatype=XSD.integer))
     for arm, prop in ((1, EKG.arm1SampleSize), (2, EKG.arm2SampleSize)):
         size = arm_size(table, row, arm)
         add(finding, prop, Literal(size, datatype=XSD.integer) if size is not None else None)
-    add(finding, PROV.wasDerivedFrom, sentence)
     batch.characteristics(finding, table, row, CHARACTERISTICS)
-    batch.findings += 1
 
 
 def build_metapsy(source: Path | bytes, doc: str, store: Store, settings: Settings, credit: Credit = DEPRESSION_PSYCTR) -> Batch:
     """Build the triples of a Metapsy file (RowError/TableError on the first bad cell)."""
-    table = read_table(source, sep=";", decimal=",", na=("", "NA"))
-    require_columns(table, REQUIRED)
-    batch = Batch(ID[f"document/{doc}"], rdflib.Graph())
-    batch.columns_of.update(COLUMNS)
+    batch = table_batch(table := read_table(source, sep=";", decimal=",", na=("", "NA")), REQUIRED, doc, COLUMNS)
+    batch.source_document(credit.title, "text/csv (Metapsy data standard)")
     document = batch.document
     add = batch.add
-    add(document, RDF.type, EKG.SourceDocument)
-    add(document, DCTERMS.title, Literal(credit.title))
     add(document, DCTERMS.publisher, Literal(credit.publisher))
     add(document, DCTERMS.license, URIRef(credit.licence))
     add(document, DCTERMS.source, URIRef(f"https://doi.org/{credit.doi}"))
     add(document, BIBO.doi, Literal(credit.doi))
     add(document, DCTERMS.bibliographicCitation, Literal(credit.citation))
     add(document, FOAF_PAGE, URIRef(credit.page))
-    add(document, DCTERMS["format"], Literal("text/csv (Metapsy data standard)"))
-    if not table.rows:
-        raise RowError(1, "*", "the file has a header but no data rows")
     dataset = dataset_node(batch, credit)
     seen: set[URIRef] = set()
     for row in table.rows:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import csv
 import math
-from decimal import Decimal
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 

@@ -233,3 +233,16 @@ def test_linked_construct_outside_the_scheme_is_rejected(loaded_store: OxigraphS
     with pytest.raises(IngestError, match=r"row 4, column 'construct_a': .*constructs scheme"):
         ingest(loaded_store, sheet(rows), "sheet", name="stray", settings=project_settings)
     assert len(loaded_store) == before
+
+
+def test_sheet_constructs_are_named_as_everywhere_else(loaded_store: OxigraphStore, project_settings: Settings) -> None:
+    """Cells name constructs by label, alternative label, slug, `id:` name or IRI (the shared NameIndex)."""
+    names = ["anxious attachment", "Attachment Anxiety", "id:construct/attachment-anxiety",
+             "https://w3id.org/evidencekg/id/construct/attachment-anxiety"]  # fmt: skip
+    rows = [row.replace(",attachment-anxiety,", f",{name},") for row, name in zip(SHEET_ROWS, names, strict=False)]
+    rows.append(SHEET_ROWS[0].replace("s1,", "s4,").replace(",attachment-anxiety,", f",{names[3]},"))
+    ingest(loaded_store, sheet(rows), "sheet", name="named", settings=project_settings)
+    froms = values(loaded_store, "SELECT ?c WHERE { ?f ekg:fromConstruct ?c ; prov:wasDerivedFrom/dcterms:isPartOf <https://w3id.org/evidencekg/id/document/named> }")
+    assert froms == ["https://w3id.org/evidencekg/id/construct/attachment-anxiety"] * 4
+    with pytest.raises(IngestError, match=r"row 1, column 'construct_a': unknown construct 'attachment anxeity'; did you mean 'attachment anxiety'"):
+        ingest(loaded_store, sheet([SHEET_ROWS[0].replace(",attachment-anxiety,", ",attachment anxeity,")]), "sheet", name="typo", settings=project_settings)
