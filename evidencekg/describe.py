@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -139,6 +140,15 @@ def format_number(lexical: str) -> str:
     return f"{whole}.{decimals.ljust(2, '0')}"
 
 
+def natural_key(text: str) -> tuple[tuple[int, int, str], ...]:
+    """Sort key reading digit runs as numbers, so "row2" sorts before "row10" (case ignored).
+
+    >>> sorted(["row10", "Row2", "row1"], key=natural_key)
+    ['row1', 'Row2', 'row10']
+    """
+    return tuple((0, int(x), "") if x.isdigit() else (1, 0, x) for x in re.split(r"(\d+)", text.lower()) if x)
+
+
 def literal_value(term: ox.Literal, predicate: str = "") -> Value:
     """The display value of a literal: numbers padded, DOIs and web addresses as links."""
     datatype = term.datatype.value if term.datatype else None
@@ -223,7 +233,7 @@ def statements(store: Store, iri: str, labels: dict[str, str]) -> tuple[list[Sta
         Statement(make_link(row["p"].value, labels), term_value(row["s"], labels))
         for row in store.select(_IN, node)
     ]
-    key = lambda s: (s.predicate.label.lower(), s.value.text.lower())  # noqa: E731
+    key = lambda s: (s.predicate.label.lower(), natural_key(s.value.text))  # noqa: E731
     return sorted(outgoing, key=key), sorted(incoming, key=key)
 
 

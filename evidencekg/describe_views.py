@@ -16,9 +16,11 @@ from evidencekg.describe import (
     Value,
     format_number,
     make_link,
+    natural_key,
     resource_triples,
     term_value,
 )
+from evidencekg.measures import measure_name
 from evidencekg.namespaces import EKG, PREFIXES, sparql_prologue
 from evidencekg.store import Store
 
@@ -147,7 +149,7 @@ def _details(store: Store, links: list[Link], labels: dict[str, str]) -> list[De
             for p, o in _props(store, link.iri)
             if p not in (PREFIXES["rdf"] + "type", PREFIXES["rdfs"] + "label")
         ]
-        details.append(Detail(link, sorted(values, key=lambda s: s.predicate.label)))
+        details.append(Detail(link, sorted(values, key=lambda s: (s.predicate.label, natural_key(s.value.text)))))
     return details
 
 
@@ -242,7 +244,7 @@ def finding_section(store: Store, view: ResourceView, labels: dict[str, str]) ->
         ("instrument", "instrument"), ("interpretation", "effectSizeInterpretation"),
     ):
         if (v := _first(values, local)) is not None:
-            numbers[key] = v.text
+            numbers[key] = measure_name(v.link.iri, labels.get(v.link.iri)) if key == "measure" and v.link else v.text
     generated = values.get(PREFIXES["prov"] + "generatedAtTime")
     if generated:
         numbers["generated_at"] = generated[0].text
@@ -272,7 +274,7 @@ def finding_section(store: Store, view: ResourceView, labels: dict[str, str]) ->
         heterogeneity=_details(store, [v.link for v in values.get(str(EKG.hasHeterogeneity), []) if v.link], labels),
         moderators=_details(store, [v.link for v in values.get(str(EKG.hasModeratorTest), []) if v.link], labels),
         same_association=same,
-        derived_from=[] if not derived else [s for s in sources if not s.href.startswith("/id/sentence/")],
+        derived_from=[] if not derived else sorted((s for s in sources if not s.href.startswith("/id/sentence/")), key=lambda link: (natural_key(link.label), link.iri)),
         forest_href=forest_href(link_of("fromConstruct"), target),
     )
     section.consistency, section.consistency_error = consistency_for(store, view.link.iri)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 
 import pyoxigraph as ox
@@ -9,6 +10,8 @@ import pyoxigraph as ox
 from evidencekg.meta_store import resolve
 from evidencekg.namespaces import sparql_prologue
 from evidencekg.store import Store
+
+_INITIALS = re.compile(r"^(?:[A-Z][a-z]?\.[\s-]*)+$")  # "H.", "R. E.", "J.-P."
 
 # One step through the constructs scheme (either direction); two steps reach siblings and "related" neighbours.
 STEP = "(skos:broader|^skos:broader|skos:narrower|^skos:narrower|skos:related|^skos:related|ekg:componentOf|^ekg:componentOf|ekg:hasComponent|^ekg:hasComponent)"
@@ -49,6 +52,8 @@ class HistoryRow:
     n: int | None
     same_pair: bool
     note: str
+    citation: str | None = None  # the source's full citation (source is its short form)
+    subgroup: str | None = None  # the study characteristics a derived finding was restricted to
 
     def as_json(self) -> dict[str, object]:
         """The row as a JSON object."""
@@ -65,9 +70,26 @@ def _num(row: dict[str, ox.Literal | ox.NamedNode], var: str) -> float | None:
 
 
 def short_citation(citation: str) -> str:
-    """Authors and year of a citation ("Diener, M. J., & Monroe, J. M. (2011)"), else its first 80 characters."""
-    end = citation.find(")")
-    return citation[: end + 1] if 0 < end < 160 and "(" in citation[:end] else citation[:80]
+    """ "Notsu et al. 2024", "Diener & Monroe 2011", "Smith 2020" from an APA-style citation, else its first 80 characters.
+
+    >>> short_citation("Notsu, H., Blansfield, R. E., Spina, D. S., & Levy, K. N. (2024). An updated meta-analysis.")
+    'Notsu et al. 2024'
+    >>> short_citation("Diener, M. J., & Monroe, J. M. (2011). The relationship."), short_citation("A report")
+    ('Diener & Monroe 2011', 'A report')
+    """
+    found = re.match(r"\s*(.+?)\s*\((\d{4})[a-z]?\)", citation)
+    if not found or len(found.group(1)) > 300:
+        return citation[:80]
+    parts = [part.strip().removeprefix("&").strip() for part in found.group(1).split(",")]
+    surnames = [part for part in parts if part and not _INITIALS.match(part)]
+    year = found.group(2)
+    if not surnames:
+        return f"{found.group(1)[:60]} {year}"
+    if len(surnames) == 1:
+        return f"{surnames[0]} {year}"
+    if len(surnames) == 2:
+        return f"{surnames[0]} & {surnames[1]} {year}"
+    return f"{surnames[0]} et al. {year}"
 
 
 def near(store: Store, construct: str) -> list[str]:
@@ -108,6 +130,7 @@ def history(store: Store, a: str, b: str) -> list[HistoryRow]:
             pair_label=pair_label, estimate=float(r["est"].value),
             ci_lower=_num(r, "lo"), ci_upper=_num(r, "hi"),
             k=int(r["k"].value) if "k" in r else None, n=int(r["n"].value) if "n" in r else None,
-            same_pair=not differs, note=note,
+            same_pair=not differs, note=note, citation=r["source"].value if "source" in r else None,
+            subgroup=r["subgroup"].value if "subgroup" in r else None,
         ))  # fmt: skip
     return sorted(result, key=lambda h: (h.year or 0, h.pair_label, h.finding))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from evidencekg.meta import Scale, correlation_problem, fisher_z
@@ -21,6 +21,16 @@ class Effects:
     yi: list[float]
     vi: list[float]
     scale: Scale
+    pairs: list[tuple[str, str]] = field(default_factory=list)  # construct pairs named in construct_a/construct_b
+
+
+def construct_pairs(table: Table) -> list[tuple[str, str]]:
+    """The distinct construct pairs of a table with construct_a/construct_b columns (either order is one pair)."""
+    if not {"construct_a", "construct_b"} <= set(table.columns):
+        return []
+    pairs = {tuple(sorted((row.cells.get("construct_a", "").strip(), row.cells.get("construct_b", "").strip())))
+             for row in table.rows}  # fmt: skip
+    return sorted(pairs)  # type: ignore[arg-type]
 
 
 def _table(source: Path | str | bytes) -> Table:
@@ -75,5 +85,5 @@ def read_effects(source: Path | str | bytes) -> Effects:
         years.append(int(year) if year is not None else None)
         yi.append(y)
         vi.append(v)
-    return Effects(labels, years, yi, vi, scale)
+    return Effects(labels, years, yi, vi, scale, construct_pairs(table))
 

@@ -11,6 +11,7 @@ import pyoxigraph as ox
 from rdflib import RDF, RDFS, XSD, Literal, URIRef
 
 from evidencekg.ingest import Batch, linked_context, slug, validate_batch
+from evidencekg.measures import measure_name
 from evidencekg.meta import Pooled, Scale, fisher_z, pool, summary
 from evidencekg.namespaces import EKG, ID, OBO, PEARSON_R, PROV, sparql_prologue
 from evidencekg.settings import Settings, get_settings
@@ -108,10 +109,20 @@ class PairPool:
         """Every input finding."""
         return [f for s in self.studies for f in s.findings]
 
+    def aggregation_note(self) -> str:
+        """What WITHIN_STUDY_RHO did here: which share of studies had several effects averaged into one."""
+        several = sum(1 for s in self.studies if len(s.findings) > 1)
+        rule = (f"a study with several effects for the pair counts once: their mean, with its variance computed "
+                f"assuming the effects correlate within_study_rho = {WITHIN_STUDY_RHO}")  # fmt: skip
+        if not several:
+            return f"Every study has one effect for this pair ({rule}; not needed here)."
+        return f"{several} of {len(self.studies)} studies had several effects; {rule}."
+
     def as_json(self) -> dict[str, object]:
         """The pooled summary plus the pair, the studies and the exclusions."""
         return {
             "a": self.a, "b": self.b, "kind": self.kind, "effect_size_measure": self.measure,
+            "effect_size_measure_name": measure_name(self.measure),
             **summary(self.pooled, self.scale),
             "studies": [{"label": s.label, "year": s.year, "y": s.y, "v": s.v, "findings": list(s.findings)}
                         for s in self.studies],

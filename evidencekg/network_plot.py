@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 
 from evidencekg.forest import ForestRow, figure_bytes, forest_plot
-from evidencekg.network import CONSTRUCT, FINDING, findings_between
+from evidencekg.measures import measure_name
+from evidencekg.network import CONSTRUCT, FINDING, STRUCTURE_KINDS, findings_between
 from evidencekg.network_export import NEGATIVE, NODE_COLOURS, POSITIVE, STRUCTURE_COLOUR, edge_colour
 from evidencekg.network_layout import Position, layered_layout, left_anchored
 
@@ -191,17 +192,34 @@ def network_picture(graph: nx.MultiDiGraph, fmt: str = "svg") -> bytes:
     return figure_bytes(network_figure(graph), fmt)
 
 
+def narrower_or_self(graph: nx.MultiDiGraph, construct: str) -> set[str]:
+    """A construct with every construct narrower than it or a component of it, transitively (as queries/evidence-between.rq)."""
+    structure = nx.DiGraph((u, v) for u, v, kind in graph.edges(data="kind") if kind in STRUCTURE_KINDS)  # child -> parent
+    return {construct} | (nx.ancestors(structure, construct) if construct in structure else set())
+
+
+def pair_findings(graph: nx.MultiDiGraph, a: str, b: str) -> list[dict[str, Any]]:
+    """Every finding between a and b or their narrower constructs and components, each once, grouped by construct pair."""
+    found: dict[str, dict[str, Any]] = {}
+    for x in sorted(narrower_or_self(graph, a)):
+        for y in sorted(narrower_or_self(graph, b)):
+            if x != y:
+                for f in findings_between(graph, x, y):
+                    found.setdefault(f["finding"], f)
+    label = lambda node: graph.nodes[node].get("label", node).lower()  # noqa: E731
+    return sorted(found.values(), key=lambda f: (label(f["from"]), label(f["to"]), f["finding"]))
+
+
 def pair_rows(graph: nx.MultiDiGraph, a: str, b: str) -> list[ForestRow]:
-    """Forest rows for every finding between two constructs (direction noted when stated b -> a)."""
+    """Forest rows for every finding between two constructs (or narrower ones), labelled with source and constructs."""
     rows = []
-    for f in findings_between(graph, a, b):
+    for f in pair_findings(graph, a, b):
         if "estimate" not in f:
             continue
         label = f.get("source_label") or f["finding"].rsplit("/", 1)[-1]
         if f.get("subgroup"):
             label += f" ({f['subgroup']})"
-        if f["from"] != a:
-            label += " [stated b -> a]"
+        label += f"\n{graph.nodes[f['from']]['label']} \u2192 {graph.nodes[f['to']]['label']}"  # as the source states it
         note = ", ".join(x for x in (
             f"k = {f['k']}" if "k" in f else (f"k {f['k_description']}" if "k_description" in f else ""),
             f"N = {f['n']}" if "n" in f else "",
@@ -212,12 +230,14 @@ def pair_rows(graph: nx.MultiDiGraph, a: str, b: str) -> list[ForestRow]:
 
 
 def pair_forest(graph: nx.MultiDiGraph, a: str, b: str, fmt: str = "svg") -> bytes:
-    """A forest plot of all findings between two constructs (no pooling: each as its source states it)."""
+    """A forest plot of all findings between two constructs or their narrower ones (no pooling: each as stated)."""
+    la, lb = graph.nodes[a]["label"], graph.nodes[b]["label"]
     rows = pair_rows(graph, a, b)
     if not rows:
-        la, lb = graph.nodes[a]["label"], graph.nodes[b]["label"]
-        raise LookupError(f"no findings with an estimate between {la!r} and {lb!r}")
-    title = f"{graph.nodes[a]['label']} \u2013 {graph.nodes[b]['label']}: findings as reported"
-    measures = {f.get("measure_name", "r") for f in findings_between(graph, a, b)}
-    xlabel = "Pearson r" if measures == {"r"} else "effect size"
+        raise LookupError(f"no findings with an estimate between {la!r} and {lb!r} or their narrower constructs")
+    findings = pair_findings(graph, a, b)
+    wider = any({f["from"], f["to"]} != {a, b} for f in findings)
+    title = f"{la} \u2013 {lb}: findings as reported" + ("\nincluding findings about their narrower constructs and components" if wider else "")
+    measures = {f.get("measure") for f in findings if "estimate" in f}
+    xlabel = measure_name(measures.pop()) if len(measures) == 1 and None not in measures else "effect size (mixed measures)"
     return forest_plot(rows, title=title, xlabel=xlabel, fmt=fmt)

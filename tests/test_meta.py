@@ -216,3 +216,122 @@ def test_cli_pool_rejects_unknown_method_and_missing_columns(tmp_path: Path) -> 
     sheet.write_text("study,est\na,1\n")
     assert "need columns" in runner.invoke(app, ["meta", "pool", str(sheet)]).stderr
     assert "--method" in runner.invoke(app, ["meta", "pool", str(sheet), "--method", "XX"]).stderr
+
+
+# --- table output: what a researcher reads ----------------------------------------------------
+
+
+def table_rows(output: str) -> dict[str, str]:
+    """The statistic -> value cells of a two-column rich table."""
+    rows = {}
+    for line in output.splitlines():
+        cells = [c.strip() for c in line.split("\u2502")[1:-1]]
+        if len(cells) == 2 and cells[0]:
+            rows[cells[0]] = cells[1]
+    return rows
+
+
+def test_measure_names_for_display() -> None:
+    from evidencekg.measures import measure_name
+    from evidencekg.namespaces import HEDGES_G, PEARSON_R
+
+    assert (measure_name(str(PEARSON_R)), measure_name(str(HEDGES_G), None)) == ("Pearson's r", "Hedges' g")
+    assert measure_name("http://purl.obolibrary.org/obo/STATO_0000100") == "obo:STATO_0000100"  # no label: a CURIE, not the IRI
+    assert measure_name("http://example.org/or", "odds ratio") == "odds ratio"
+
+
+def test_table_bounds_tiny_p_values_and_adds_the_z_test_p(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)
+    yi, vi = [0.0, 1.0, 2.0, 3.0, 0.5], [0.01, 0.02, 0.01, 0.015, 0.01]  # Q is huge: its p underflows 1e-4
+    sheet = tmp_path / "e.csv"
+    sheet.write_text("study,yi,vi\n" + "".join(f"s{i},{y},{v}\n" for i, (y, v) in enumerate(zip(yi, vi))))
+    as_json = json.loads(runner.invoke(app, ["meta", "pool", str(sheet), "--format", "json"]).stdout)
+    assert 0 <= as_json["q_p"] < 1e-4 and "pval" not in as_json  # JSON keeps the number and the issue's keys
+    table = runner.invoke(app, ["meta", "pool", str(sheet), "--format", "table"])
+    assert table.exit_code == 0, table.output
+    rows = table_rows(table.stdout)
+    assert rows["q_p"] == "< 0.0001" and "0.0000" not in table.stdout
+    expected = pool(yi, vi, "REML")
+    assert rows["pval"] == ("< 0.0001" if expected.pval < 1e-4 else f"{expected.pval:.4f}")
+    assert rows["estimate"] == f"{expected.estimate:.4f}"
+    assert "z-test of the pooled estimate" in table.stdout
+
+
+def test_table_pval_is_metafors_z_test(tmp_path: Path) -> None:
+    from scipy import stats
+
+    rs, ns = [0.12, 0.35, 0.22, -0.05, 0.41], [40, 120, 65, 88, 51]
+    sheet = tmp_path / "r.csv"
+    sheet.write_text("study,n,r\n" + "".join(f"s{i},{n},{r}\n" for i, (n, r) in enumerate(zip(ns, rs))))
+    rows = table_rows(runner.invoke(app, ["meta", "pool", str(sheet), "--method", "DL", "--format", "table"]).stdout)
+    ref = combine_effects(np.arctanh(rs), 1 / (np.array(ns) - 3), method_re="chi2")
+    p = 2 * stats.norm.sf(abs(ref.mean_effect_re / ref.sd_eff_w_re))
+    assert float(rows["pval"]) == pytest.approx(p, abs=1e-4) and 1e-4 < p < 0.05
+
+
+def test_pool_warns_when_construct_columns_hold_several_pairs(tmp_path: Path) -> None:
+    header = "study,n,r,construct_a,construct_b\n"
+    two = tmp_path / "two.csv"
+    two.write_text(header + "s1,50,0.1,attachment-anxiety,therapeutic-alliance\ns2,60,-0.2,attachment-avoidance,therapeutic-alliance\n"
+                   "s3,70,0.05,therapeutic-alliance,attachment-anxiety\n")  # fmt: skip
+    result = runner.invoke(app, ["meta", "pool", str(two)])
+    assert result.exit_code == 0 and json.loads(result.stdout)["k"] == 3  # warned, not refused: every row pooled
+    assert "2 construct pairs" in result.stderr  # anxiety/alliance written both ways is one pair
+    assert "attachment-anxiety / therapeutic-alliance" in result.stderr and "attachment-avoidance / therapeutic-alliance" in result.stderr
+    assert "meta pair" in result.stderr
+    one = tmp_path / "one.csv"
+    one.write_text(header + "s1,50,0.1,attachment-anxiety,therapeutic-alliance\ns2,60,-0.2,attachment-anxiety,therapeutic-alliance\n")
+    assert runner.invoke(app, ["meta", "pool", str(one)]).stderr == ""
+
+
+SHEET = ("study,authors,year,title,doi,n,r,construct_a,construct_b,rater\n"
+         "s1,Alpha A.,2010,One,10.1234/one,80,-0.12,attachment-anxiety,therapeutic-alliance,patient\n"
+         "s1,Alpha A.,2010,One,10.1234/one,80,-0.02,attachment-anxiety,therapeutic-alliance,therapist\n"
+         "s2,Beta B.,2015,Two,10.1234/two,150,-0.05,attachment-anxiety,therapeutic-alliance,patient\n"
+         "s3,Gamma C.,2020,Three,10.1234/three,60,-0.20,attachment-anxiety,therapeutic-alliance,observer\n")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def sheet_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An on-disk store with the shipped evidence and a 3-study sheet (study s1 with two effects)."""
+    folder = tmp_path_factory.mktemp("meta-store")
+    file = folder / "three-studies.csv"
+    file.write_text(SHEET)
+    assert runner.invoke(app, ["load", "--store", str(folder / "store")]).exit_code == 0
+    result = runner.invoke(app, ["ingest", str(file), "--format", "sheet", "--store", str(folder / "store")])
+    assert result.exit_code == 0, result.output
+    return folder / "store"
+
+
+def test_pair_table_names_the_measure_explains_aggregation_and_prints_whole_iris(sheet_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)
+    pair = ["meta", "pair", "attachment-anxiety", "therapeutic-alliance", "--store", str(sheet_store)]
+    as_json = json.loads(runner.invoke(app, pair).stdout)
+    assert as_json["effect_size_measure"].endswith("STATO_0000280") and as_json["effect_size_measure_name"] == "Pearson's r"
+    result = runner.invoke(app, [*pair, "--format", "table", "--save"])
+    assert result.exit_code == 0, result.output
+    rows = table_rows(result.stdout)
+    assert rows["effect_size_measure"] == "Pearson's r" and "STATO" not in result.stdout
+    assert rows["k"] == "3" and rows["within_study_rho"] == "0.5000"
+    assert "1 of 3 studies had several effects" in result.stdout and "within_study_rho = 0.5" in result.stdout
+    assert rows["derived_finding"].startswith("https://w3id.org/evidencekg/id/finding/pooled-attachment-anxiety-therapeutic-alliance-reml-")
+    assert "\u2026" not in result.stdout  # nothing cut off, at the 120 columns used when stdout is not a terminal
+    assert max(len(line) for line in result.stdout.splitlines()) <= 120
+    monkeypatch.setenv("COLUMNS", "80")
+    narrow = runner.invoke(app, [*pair, "--format", "table"])
+    assert "\u2026" not in narrow.stdout and max(len(line) for line in narrow.stdout.splitlines()) <= 80
+
+
+def test_history_table_is_readable_in_120_columns(sheet_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)
+    result = runner.invoke(app, ["meta", "history", "attachment-anxiety", "therapeutic-alliance", "--store", str(sheet_store)])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 120 and "\u2026" not in result.stdout
+    diener = next(line for line in lines if "Diener & Monroe 2011" in line)
+    assert "attachment security" in diener and "0.17 [0.10, 0.23]" in diener and "related pair" in diener
+    notsu = next(line for line in lines if "Notsu et al. 2024" in line and "anxiety" in line)
+    assert "-0.09 [-0.15, -0.03]" in notsu and "related pair" not in notsu
+    full = json.loads(runner.invoke(app, ["meta", "history", "attachment-anxiety", "therapeutic-alliance", "--store", str(sheet_store), "--format", "json"]).stdout)
+    assert {r["source"] for r in full if r["citation"]} >= {"Diener & Monroe 2011", "Notsu et al. 2024"}
+    assert any(r["citation"].startswith("Notsu, H., Blansfield, R. E.") for r in full if r["citation"])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from evidencekg.cli.evidence import fail, pick_store
+from evidencekg.measures import measure_name
 from evidencekg.meta import METHODS, Pooled, Scale, summary
 from evidencekg.settings import get_settings
 from evidencekg.store import Store, StoreError
@@ -37,18 +40,58 @@ def _check(method: str, fmt: str = "json") -> str:
     return method.upper()
 
 
-def _print(result: dict[str, object], fmt: str, title: str) -> None:
-    """One JSON object, or a two-column rich table."""
+PIPE_WIDTH = 120  # table width when stdout is not a terminal (rich would assume 80 and cut IRIs)
+P_KEYS = frozenset({"q_p", "pval"})
+P_NOTE = "pval: two-sided z-test of the pooled estimate (metafor's pval); q_p: Cochran's Q test of heterogeneity."
+
+
+def table_console() -> Console:
+    """A rich console: the terminal's width, else $COLUMNS, else PIPE_WIDTH columns (pipes, files, logs)."""
+    if sys.stdout.isatty() or os.environ.get("COLUMNS"):
+        return Console()
+    return Console(width=PIPE_WIDTH)
+
+
+def p_text(p: float) -> str:
+    """A p-value for a table: four decimals, or "< 0.0001" where that would print 0.0000 (JSON keeps the number)."""
+    return "< 0.0001" if p < 1e-4 else f"{p:.4f}"
+
+
+def _cell(key: str, value: object) -> str:
+    """One value as a table shows it: p-values bounded, measures named, other numbers to four decimals."""
+    if key in P_KEYS and isinstance(value, float):
+        return p_text(value)
+    if key == "effect_size_measure":
+        return measure_name(str(value))
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def _print(result: dict[str, object], fmt: str, title: str, pval: float | None = None, notes: list[str] | None = None) -> None:
+    """One JSON object, or a two-column rich table (plus the pooled estimate's pval and notes under it)."""
     if fmt == "json":
         typer.echo(json.dumps(result, ensure_ascii=False))
         return
-    table = Table(title=title)
-    table.add_column("statistic")
-    table.add_column("value", justify="right")
+    table = Table(title=title, min_width=min(len(title) + 4, 100))
+    table.add_column("statistic", no_wrap=True)
+    table.add_column("value", justify="right", overflow="fold")  # fold, never cut, long IRIs
     for key, value in result.items():
-        if value is not None and not isinstance(value, list | dict):
-            table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
-    Console().print(table)
+        if value is not None and not isinstance(value, list | dict) and key != "effect_size_measure_name":
+            table.add_row(key, _cell(key, value))
+            if key.endswith("ci_upper") and pval is not None:
+                table.add_row("pval", p_text(pval))
+    console = table_console()
+    console.print(table)
+    for note in [P_NOTE, *(notes or [])]:
+        console.print(note, highlight=False)
+
+
+def pairs_warning(file: Path, pairs: list[tuple[str, str]]) -> str:
+    """The warning for a CSV whose construct columns name more than one pair (meta pool pools every row)."""
+    named = "; ".join(" / ".join(x or "(blank)" for x in pair) for pair in pairs)
+    return (f"warning: {file.name} has construct_a/construct_b columns naming {len(pairs)} construct pairs ({named}); "
+            "meta pool ignores those columns and pools every row as one comparison. To pool one pair, keep only "
+            "that pair's rows, or ingest the sheet into a scratch store and pool it there: `evidencekg ingest "
+            f"{file} --format sheet --store var/try` then `evidencekg meta pair A B --store var/try`.")  # fmt: skip
 
 
 def _store(store: Path | None, endpoint: str | None) -> Store:
@@ -73,7 +116,10 @@ def pool_command(
         effects = read_effects(file)
     except (RowError, TableError) as exc:
         raise fail(f"{file}: {exc}", 2) from exc
-    _print(summary(pool(effects.yi, effects.vi, method, level), effects.scale), fmt, f"{file.name} ({method})")
+    if len(effects.pairs) > 1:
+        typer.echo(pairs_warning(file, effects.pairs), err=True)
+    pooled = pool(effects.yi, effects.vi, method, level)
+    _print(summary(pooled, effects.scale), fmt, f"{file.name} ({method})", pooled.pval)
 
 
 def _pair(a: str, b: str, method: str, level: float, store: Path | None, endpoint: str | None, where: list[str] | None = None):  # type: ignore[no-untyped-def]
@@ -111,7 +157,10 @@ def pair_command(
         output["derived_finding"] = save_derived(target, result)
     if fmt == "json":
         output.pop("studies")
-    _print(output, fmt, f"{a} / {b} ({result.pooled.method}, k = {result.pooled.k})")
+    notes = [result.aggregation_note()]
+    if result.excluded:
+        notes.append(f"{len(result.excluded)} findings left out (reasons in --format json, key excluded).")
+    _print(output, fmt, f"{a} / {b} ({result.pooled.method}, k = {result.pooled.k})", result.pooled.pval, notes)
 
 
 def _steps_table(rows: list[tuple[str, Pooled]], scale: Scale, title: str, fmt: str) -> None:
@@ -126,7 +175,7 @@ def _steps_table(rows: list[tuple[str, Pooled]], scale: Scale, title: str, fmt: 
         table.add_column(column)
     for r in records:
         table.add_row(str(r["study"]), f"{r[key]:.3f}", f"[{r[low]:.3f}, {r[high]:.3f}]", f"{r['tau2']:.4f}", f"{r['i2']:.1f}")
-    Console().print(table)
+    table_console().print(table)
 
 
 @app.command("sensitivity")
@@ -178,6 +227,11 @@ def forest_command(
     typer.echo(f"wrote {out} ({result.pooled.k} studies)")
 
 
+HISTORY_NOTE = ("related pair: the source pooled a construct next to the asked one in the scheme (e.g. attachment "
+                "security instead of anxiety), so its estimate answers a different question; --format json has the "
+                "full citations and notes.")
+
+
 @app.command("history")
 def history_command(
     a: Annotated[str, typer.Argument(help="Construct")],
@@ -187,6 +241,7 @@ def history_command(
     endpoint: EndpointOption = None,
 ) -> None:
     """How pooled estimates for a construct pair (or related constructs) changed across meta-analyses."""
+    from evidencekg.forest import interval_text
     from evidencekg.meta_history import history
 
     target = _store(store, endpoint)
@@ -198,11 +253,13 @@ def history_command(
         typer.echo(json.dumps([r.as_json() for r in rows], ensure_ascii=False))
         return
     table = Table(title=f"estimates over time: {a} / {b}")
-    for column in ("year", "source", "pooled", "r", "CI", "k", "kind", "note"):
-        table.add_column(column)
+    for column in ("year", "source", "constructs pooled", "estimate [CI]", "k", "note"):
+        table.add_column(column, overflow="fold", no_wrap=column in ("year", "estimate [CI]", "k"))
     for r in rows:
-        ci = f"[{r.ci_lower}, {r.ci_upper}]" if r.ci_lower is not None else ""
-        table.add_row(str(r.year or ""), r.source, r.pair_label, f"{r.estimate}", ci, str(r.k or ""), r.kind, r.note)
-    Console().print(table)
-
-
+        source = f"{r.source} (derived)" if r.kind == "derived" else r.source
+        note = "; ".join(x for x in ("" if r.same_pair else "related pair", f"subgroup {r.subgroup}" if r.subgroup else "") if x)
+        table.add_row(str(r.year or ""), source, r.pair_label.replace(" -> ", " \u2192 "), interval_text(r.estimate, r.ci_lower, r.ci_upper), str(r.k or ""), note)
+    console = table_console()
+    console.print(table)
+    if any(not r.same_pair for r in rows):
+        console.print(HISTORY_NOTE, highlight=False)
