@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from evidencekg.forest import ForestRow, PooledRow, forest_plot
+from evidencekg.measures import measure_name
 from evidencekg.meta_store import PairPool
 
 
@@ -29,5 +30,5 @@ def pair_forest(result: PairPool, fmt: str = "svg") -> bytes:
         note=f"I2 = {p.i2:.1f}%, tau2 = {p.tau2:.3f}",
     )  # fmt: skip
     a, b = result.a.rsplit("/", 1)[-1], result.b.rsplit("/", 1)[-1]
-    xlabel = "correlation r" if result.scale == "r" else "Hedges' g" if "0000319" in result.measure else "effect size"
+    xlabel = measure_name(result.measure)
     return forest_plot(rows, pooled, title=f"{a} vs {b}", xlabel=xlabel, fmt=fmt)

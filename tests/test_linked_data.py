@@ -200,6 +200,42 @@ def test_derived_findings_are_labelled_as_derived(settings: Settings, shipped: r
     assert "reported finding" in page_text(reported)
 
 
+def test_derived_finding_page_names_its_measure_and_sorts_inputs_naturally(settings: Settings) -> None:
+    store = shipped_store(settings)
+    rows = (10, 2, 1, 100, 11)
+    inputs = " , ".join(f"<{ID}finding/test-sheet-row{n}>" for n in rows)
+    store.update(
+        f"""PREFIX ekg: <{EKG}> PREFIX prov: <http://www.w3.org/ns/prov#> PREFIX obo: <http://purl.obolibrary.org/obo/>
+        INSERT DATA {{ <{ID}finding/test-pooled-g> a ekg:DerivedFinding ; ekg:effectSizeMeasure obo:STATO_0000319 ;
+            ekg:estimate 0.5 ; prov:wasDerivedFrom {inputs} . }}"""
+    )
+    with live_server(create_app(store, settings)) as url:
+        page = httpx.get(f"{url}/id/finding/test-pooled-g", headers={"Accept": "text/html"})
+    numbers = page.text[page.text.index('<dl class="numbers">'):page.text.index("</dl>", page.text.index('<dl class="numbers">'))]
+    assert "<dt>Hedges&#39; g</dt>" in numbers or "<dt>Hedges' g</dt>" in numbers
+    assert "STATO_0000319" not in page_text(page).split("All statements")[0]  # the IRI stays in the statements table only
+    derived_from = page.text[page.text.index("Derived from:"):]
+    positions = [derived_from.index(f'href="/id/finding/test-sheet-row{n}"') for n in sorted(rows)]
+    assert positions == sorted(positions)  # row1, row2, row10, row11, row100
+    statements = page.text[page.text.index("All statements"):]
+    positions = [statements.index(f'href="/id/finding/test-sheet-row{n}"') for n in sorted(rows)]
+    assert positions == sorted(positions)
+
+
+def test_home_page_labels_its_counts_and_titles_do_not_repeat_publishers(client: httpx.Client, store: OxigraphStore, shipped: rdflib.Graph) -> None:
+    page = client.get("/")
+    count = lambda name: int(re.search(rf'data-count="{name}">(\d+)<', page.text).group(1))  # noqa: E731
+    default_graph = rdflib.Graph().parse(data=store.dump("text/turtle"), format="turtle")
+    assert count("triples") == len(default_graph) and count("quads") == len(store)
+    assert "triples (default graph)" in page_text(page) and "quads (all graphs)" in page_text(page)
+    dcterms = rdflib.Namespace("http://purl.org/dc/terms/")
+    for document in shipped.subjects(RDF.type, EKG.SourceDocument):
+        title, publisher = shipped.value(document, dcterms.title), shipped.value(document, dcterms.publisher)
+        if title and publisher:
+            assert str(publisher).lower() not in str(title).lower() and str(publisher).split()[0] not in str(title), (title, publisher)
+            assert f"{title} {publisher}" in page_text(page)  # listed once: title, then publisher
+
+
 def test_instances_of_every_kind_dereference(client: httpx.Client, shipped: rdflib.Graph) -> None:
     instances = sorted({s for s in shipped.subjects() if isinstance(s, rdflib.URIRef) and s.startswith(str(ID))})
     by_kind: dict[str, list[rdflib.URIRef]] = {}

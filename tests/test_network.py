@@ -335,6 +335,29 @@ def test_forest_plot_of_a_pair(live_url: str) -> None:
     assert none.status_code == 404 and "no findings" in none.json()["detail"]
 
 
+def svg_texts(body: bytes) -> list[str]:
+    """Every text element of an SVG (matplotlib writes a multi-line label as one element per line)."""
+    return [t.text or "" for t in ET.fromstring(body).iter() if t.tag.endswith("text")]
+
+
+def test_forest_plot_of_broader_constructs_includes_narrower_ones(live_url: str) -> None:
+    """attachment insecurity / therapeutic alliance: the Notsu anxiety and avoidance rows, as evidence-between.rq finds them."""
+    response = httpx.get(live_url + "/plots/forest", params={"a": "attachment-insecurity", "b": "therapeutic-alliance"})
+    assert response.status_code == 200, response.text
+    texts = svg_texts(response.content)
+    expected = {f: FINDINGS[f] for f in FINDINGS if FINDINGS[f][0].rsplit("/", 1)[-1] in ("attachment-anxiety", "attachment-avoidance")}
+    for finding, (source, _, r, lower, upper, *_rest) in expected.items():
+        row = next(t for t in texts if finding.rsplit("/", 1)[-1] in t)  # the right-hand numbers name the finding
+        assert row.startswith(f"{r:.2f} [{lower:.2f}, {upper:.2f}]")
+        construct = source.rsplit("/", 1)[-1].replace("-", " ")
+        assert f"{construct} \u2192 therapeutic alliance" in texts  # each row labelled with its actual constructs
+    assert "attachment security \u2192 therapeutic alliance" not in texts  # security is not narrower than insecurity
+    assert any("narrower constructs" in t for t in texts) and "Pearson's r" in texts
+    reverse = httpx.get(live_url + "/plots/forest", params={"a": "therapeutic-alliance", "b": "attachment-insecurity"})
+    assert reverse.status_code == 200
+    assert {t for t in svg_texts(reverse.content) if "\u2192" in t} == {t for t in texts if "\u2192" in t}
+
+
 def test_export_route_sets_media_type(live_url: str) -> None:
     response = httpx.get(live_url + "/api/network/export/gexf")
     assert response.status_code == 200 and response.headers["content-type"].startswith("application/gexf+xml")
