@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Callable
@@ -12,7 +13,7 @@ from urllib.parse import quote
 import rdflib
 from rdflib import RDF, RDFS, XSD, Literal, URIRef
 
-from evidencekg.namespaces import DCTERMS, EKG, ID, PROV, SKOS, sparql_prologue
+from evidencekg.namespaces import CONSTRUCT_SCHEME, DCTERMS, EKG, ID, PROV, SKOS, sparql_prologue
 from evidencekg.settings import Settings, get_settings
 from evidencekg.store import Store
 from evidencekg.tabular import RowError, Table, TableError, TableRow, lexical, require_columns, text
@@ -33,6 +34,23 @@ DOI_PATTERN = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+)", re.IGNORECASE)
 
 class IngestError(ValueError):
     """The input was rejected and nothing was written; the message says where and why."""
+
+
+class AlreadyIngested(IngestError):
+    """The document, or a file with the same bytes under another name, is already in the store."""
+
+    def __init__(self, document: str, earlier: str, same_bytes: bool) -> None:
+        self.document, self.earlier, self.same_bytes = document, earlier, same_bytes
+        super().__init__(self.explain("`evidencekg ingest FILE --name {name} --replace`"))
+
+    def explain(self, how_to_replace: str) -> str:
+        """The message, with how to replace the earlier import in the caller's terms ({name}: its name)."""
+        how = how_to_replace.format(name=self.earlier.rsplit("/", 1)[-1])
+        if self.same_bytes:
+            return (f"this file (same SHA-256 of its bytes) was already ingested as {self.earlier}; ingesting it "
+                    f"again as {self.document} would count its studies twice, so nothing was written. "
+                    f"To re-import it, replace that import: {how}")  # fmt: skip
+        return f"{self.document} was already ingested; nothing was written. To re-import it: {how}"
 
 
 def slug(text: str) -> str:
@@ -237,7 +255,46 @@ def already_ingested(store: Store, document: URIRef) -> bool:
     return store.ask(sparql_prologue() + f"ASK {{ <{document}> a ekg:SourceDocument }}")
 
 
-def write_batch(store: Store, batch: Batch, replace: bool = False) -> None:
+def file_digest(data: bytes) -> str:
+    """The SHA-256 of a file's bytes, as recorded in ekg:contentSha256."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def check_new(store: Store, document: URIRef, digest: str, replace: bool) -> bool:
+    """AlreadyIngested unless the document is new (or replaced) and no other document has these bytes; True if it exists."""
+    query = sparql_prologue() + f'SELECT ?d WHERE {{ ?d a ekg:SourceDocument ; ekg:contentSha256 "{digest}" }} ORDER BY ?d'
+    for row in store.select(query):
+        if row["d"].value != str(document):
+            raise AlreadyIngested(str(document), row["d"].value, same_bytes=True)
+    exists = already_ingested(store, document)
+    if exists and not replace:
+        raise AlreadyIngested(str(document), str(document), same_bytes=False)
+    return exists
+
+
+def ensure_evidence(store: Store, settings: Settings) -> bool:
+    """Make the constructs and conditions rows refer to available: True when the shipped evidence had to be loaded.
+
+    An embedded store gets the shipped ontology/ and data/ loaded (or brought up to date) by
+    evidencekg.loader.ensure_loaded; a remote store without the constructs scheme is refused,
+    since loading files into someone's endpoint is not an ingest's business.
+    """
+    from evidencekg.store import OxigraphStore
+
+    if isinstance(store, OxigraphStore):
+        from evidencekg.loader import ensure_loaded
+
+        return ensure_loaded(store, settings)
+    if not store.ask(sparql_prologue() + f"ASK {{ ?c skos:inScheme <{CONSTRUCT_SCHEME}> }}"):
+        where = getattr(store, "endpoint", None) or "the store"
+        raise IngestError(
+            f"{where} holds no constructs scheme ({CONSTRUCT_SCHEME}), so construct names cannot be resolved: "
+            "load the shipped ontology/*.ttl and data/*.ttl into it first; nothing was written"
+        )
+    return False
+
+
+def write_batch(store: Store, batch: Batch, digest: str, replace: bool = False) -> None:
     """Write the batch in one atomic store call, under the store's writer lock (evidencekg.writes).
 
     Replacing an earlier import deletes it and inserts the new rows in one SPARQL update, so a
@@ -248,11 +305,7 @@ def write_batch(store: Store, batch: Batch, replace: bool = False) -> None:
     from evidencekg.writes import gate_for
 
     with gate_for(store).lock:
-        if already_ingested(store, batch.document):
-            if not replace:
-                raise IngestError(
-                    f"{batch.document} was already ingested; nothing was written (use --replace to re-import it)"
-                )
+        if check_new(store, batch.document, digest, replace):
             store.update(f"{delete_document_update(batch.document)} ;\nINSERT DATA {{\n{data_block(quads_of(batch.graph))}\n}}")
         else:
             store.load(batch.graph.serialize(format="nt", encoding="utf-8"), "application/n-triples")
@@ -280,6 +333,7 @@ class IngestResult:
     document: str
     findings: int
     triples: int
+    loaded_evidence: bool = False  # the shipped evidence was loaded into the store first
 
 
 Builder = Callable[[Path | bytes, str, Store, Settings], Batch]
@@ -319,18 +373,27 @@ def ingest(
     settings: Settings | None = None,
     replace: bool = False,
 ) -> IngestResult:
-    """Read, build, validate and write one file; on any error raise IngestError and write nothing."""
+    """Read, build, validate and write one file; on any error raise IngestError and write nothing.
+
+    The shipped evidence is loaded into an embedded store first when it is missing or out of
+    date (ensure_evidence). A file whose bytes were already ingested under another name is
+    refused (AlreadyIngested), as is a second import of the same name unless `replace`.
+    """
     settings = settings or get_settings()
     data = source.read_bytes() if isinstance(source, Path) else source
     fmt = fmt or guess_format(data)
     if name is None:
         name = document_name(source) if isinstance(source, Path) else f"upload-{fmt}"
+    digest = file_digest(data)
+    check_new(store, ID[f"document/{slug(name)}"], digest, replace)  # early: before the work of building it
+    loaded = ensure_evidence(store, settings)
     try:
         batch = builder_for(fmt)(source, slug(name), store, settings)
     except (RowError, TableError) as exc:
         raise IngestError(f"{exc}; nothing was written") from exc
     batch.add(batch.document, RDFS.label, Literal(f"{name} ({fmt} import)"))
+    batch.add(batch.document, EKG.contentSha256, Literal(digest))
     linked_context(store, batch)
     validate_batch(batch, settings)
-    write_batch(store, batch, replace)
-    return IngestResult(str(batch.document), batch.findings, len(batch.graph))
+    write_batch(store, batch, digest, replace)
+    return IngestResult(str(batch.document), batch.findings, len(batch.graph), loaded)

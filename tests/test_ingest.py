@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -10,13 +11,14 @@ import pytest
 from typer.testing import CliRunner
 
 from evidencekg.cli import app
-from evidencekg.ingest import IngestError, ingest
+from evidencekg.ingest import AlreadyIngested, IngestError, ingest
 from evidencekg.meta_store import PairError, parse_where, pool_pair, save_derived
 from evidencekg.namespaces import sparql_prologue
 from evidencekg.settings import Settings
 from evidencekg.store import OxigraphStore
 from tests._ingest_support import METAPSY_ROWS, SHEET_HEADER, SHEET_ROWS, metapsy, sheet, with_columns
 from tests._server import live_server, memory_app
+from tests._writes_support import oxigraph_serve, remote_store
 
 P = sparql_prologue()
 
@@ -131,13 +133,14 @@ def test_pooled_pair_saved_as_derived_finding_with_provenance(loaded_store: Oxig
 
 
 def test_cli_ingest_writes_to_disk_store(tmp_path: Path) -> None:
+    """Into a store that was never loaded: the constructs come with the shipped evidence, so later commands resolve them."""
     file = tmp_path / "my-sheet.csv"
     file.write_bytes(sheet())
-    store = tmp_path / "store"
-    assert CliRunner().invoke(app, ["load", "--store", str(store)]).exit_code == 0  # the constructs, to resolve names
+    store = tmp_path / "store"  # never loaded: ingest loads the shipped evidence first
     result = CliRunner().invoke(app, ["ingest", str(file), "--store", str(store)])
     assert result.exit_code == 0, result.output
     assert "ingested 3 findings" in result.stdout and "document/my-sheet" in result.stdout
+    assert "loaded the shipped evidence" in result.stderr
     pair = ["meta", "pair", "attachment-anxiety", "therapeutic-alliance", "--store", str(store), "--method", "DL"]
     only = CliRunner().invoke(app, [*pair, "--where", "setting=out"])
     assert only.exit_code == 0, only.output
@@ -175,8 +178,8 @@ def test_http_ingest_needs_token_and_reports_rows() -> None:
 def test_whole_metapsy_database_imports(shared_dir: Path, project_settings: Settings) -> None:
     store = OxigraphStore()
     result = ingest(store, shared_dir / "evidence-bases/metapsy-depression-psyctr/data.csv", settings=project_settings)
-    assert result.findings == 900
-    studies = values(store, "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?f ekg:fromStudy ?s }")
+    assert result.findings == 900 and result.loaded_evidence  # the empty store got the shipped evidence first
+    studies = values(store, f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?f ekg:fromStudy ?s ; prov:wasDerivedFrom/dcterms:isPartOf <{result.document}> }}")
     assert studies == ["480"]
     assert pool_pair(store, "cbt", "waitlist").pooled.k > 50
 
@@ -246,3 +249,46 @@ def test_sheet_constructs_are_named_as_everywhere_else(loaded_store: OxigraphSto
     assert froms == ["https://w3id.org/evidencekg/id/construct/attachment-anxiety"] * 4
     with pytest.raises(IngestError, match=r"row 1, column 'construct_a': unknown construct 'attachment anxeity'; did you mean 'attachment anxiety'"):
         ingest(loaded_store, sheet([SHEET_ROWS[0].replace(",attachment-anxiety,", ",attachment anxeity,")]), "sheet", name="typo", settings=project_settings)
+
+
+def test_the_same_file_under_another_name_is_refused(loaded_store: OxigraphStore, project_settings: Settings) -> None:
+    """Identical bytes count once: a second import names the first, and only replacing that import is allowed."""
+    ingest(loaded_store, metapsy(), name="first", settings=project_settings)
+    before = len(loaded_store)
+    with pytest.raises(AlreadyIngested) as error:
+        ingest(loaded_store, metapsy(), name="second", settings=project_settings)
+    message = str(error.value)
+    assert "id/document/first" in message and "twice" in message and "--name first --replace" in message
+    with pytest.raises(AlreadyIngested):  # --replace of another name does not make it a new file
+        ingest(loaded_store, metapsy(), name="second", settings=project_settings, replace=True)
+    assert len(loaded_store) == before
+    assert pool_pair(loaded_store, "cbt", "care-as-usual", "DL").pooled.k == 1
+    ingest(loaded_store, metapsy(), name="first", settings=project_settings, replace=True)
+    assert len(loaded_store) == before
+    digest = values(loaded_store, "SELECT ?h WHERE { <https://w3id.org/evidencekg/id/document/first> ekg:contentSha256 ?h }")
+    assert digest == [hashlib.sha256(metapsy()).hexdigest()]
+
+
+def test_http_ingest_into_an_empty_store_and_duplicates_say_how_to_replace_over_the_api() -> None:
+    application = memory_app(load_evidence=False, settings_overrides={"token": "secret"})
+    auth = {"Authorization": "Bearer secret", "Content-Type": "text/csv"}
+    with live_server(application) as base:
+        url = f"{base}/api/ingest"
+        first = httpx.post(url, params={"name": "web-one"}, content=sheet(), headers=auth)
+        assert first.status_code == 200, first.text  # the constructs were loaded first
+        again = httpx.post(url, params={"name": "web-one"}, content=sheet(SHEET_ROWS[:2]), headers=auth)
+        assert again.status_code == 409
+        assert "name=web-one&replace=true" in again.json()["detail"] and "--replace" not in again.json()["detail"]
+        copy = httpx.post(url, params={"name": "web-two"}, content=sheet(), headers=auth)
+        assert copy.status_code == 409
+        detail = copy.json()["detail"]
+        assert "id/document/web-one" in detail and "name=web-one&replace=true" in detail and "--replace" not in detail
+        pooled = httpx.get(f"{base}/api/meta", params={"a": "attachment anxiety", "b": "therapeutic-alliance"}).json()
+        assert pooled["k"] == 3
+
+
+def test_a_remote_store_without_the_constructs_is_refused(tmp_path: Path, project_settings: Settings) -> None:
+    with oxigraph_serve(tmp_path / "remote") as base:
+        with pytest.raises(IngestError, match=r"holds no constructs scheme .*load the shipped ontology"):
+            ingest(remote_store(base), sheet(), "sheet", name="remote", settings=project_settings)
+        assert not remote_store(base).ask("ASK { ?s ?p ?o }")

@@ -20,8 +20,12 @@ def ingest(
     name: Annotated[str | None, typer.Option("--name", help="Document slug (default: from the file name)")] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Replace an earlier import of the same document")] = False,
 ) -> None:
-    """Validate every row and write them all in one step; any bad row writes nothing and names row, column and problem."""
-    from evidencekg.ingest import IngestError
+    """Validate every row and write them all in one step; any bad row writes nothing and names row, column and problem.
+
+    The shipped evidence is loaded into the store first when it is missing or out of date (the
+    constructs rows name live there). A file already ingested, under any name, is refused.
+    """
+    from evidencekg.ingest import AlreadyIngested, IngestError
     from evidencekg.ingest import ingest as run_ingest
     from evidencekg.store import OxigraphStore, StoreError
 
@@ -29,8 +33,13 @@ def ingest(
     target = OxigraphStore(settings.resolved_store_path)
     try:
         result = run_ingest(target, file, fmt, name=name, settings=settings, replace=replace)
+    except AlreadyIngested as exc:
+        where = f" --store {store}" if store else ""
+        raise fail(f"{file}: {exc.explain(f'evidencekg ingest {file} --name {{name}} --replace{where}')}") from exc
     except (IngestError, StoreError) as exc:
         raise fail(f"{file}: {exc}") from exc
+    if result.loaded_evidence:
+        typer.echo(f"loaded the shipped evidence (ontology/, data/) into {settings.resolved_store_path} first", err=True)
     typer.echo(f"ingested {result.findings} findings ({result.triples} triples) as {result.document}")
 
 

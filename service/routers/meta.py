@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from evidencekg.ingest import FORMATS, IngestError, ingest
+from evidencekg.ingest import FORMATS, AlreadyIngested, IngestError, ingest
 from evidencekg.meta import METHODS
 from evidencekg.meta_history import history
 from evidencekg.meta_plot import pair_forest
@@ -93,7 +93,10 @@ async def ingest_file(
     store: Store = Depends(get_store),
     settings: Settings = Depends(get_settings),
 ) -> dict[str, object]:
-    """The request body is the file itself (text/csv); any bad row answers 422 and writes nothing."""
+    """The request body is the file itself (text/csv); any bad row answers 422, a file already ingested 409; both write nothing.
+
+    An embedded store gets the shipped evidence loaded first when it is missing or out of date.
+    """
     body = await request.body()
     if not body:
         raise HTTPException(400, "the request body is empty: send the file's bytes (Content-Type: text/csv)")
@@ -101,6 +104,8 @@ async def ingest_file(
         raise HTTPException(400, f"format {format!r}: choose one of {', '.join(FORMATS)}")
     try:
         result = await run_in_threadpool(ingest, store, body, format, name=name, settings=settings, replace=replace)
+    except AlreadyIngested as exc:
+        raise HTTPException(409, exc.explain("POST /api/ingest?name={name}&replace=true with the same file")) from exc
     except IngestError as exc:
         raise HTTPException(422, str(exc)) from exc
     notify_write(request)
