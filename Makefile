@@ -21,6 +21,7 @@ serve: $(STAMP)
 	$(BIN)/evidencekg serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
+	$(BIN)/ruff check evidencekg service tests
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
