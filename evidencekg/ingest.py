@@ -302,9 +302,8 @@ def write_batch(store: Store, batch: Batch, digest: str, replace: bool = False) 
     """
     from evidencekg.store import data_block
     from evidencekg.validate import quads_of
-    from evidencekg.writes import gate_for
 
-    with gate_for(store).lock:
+    with store.write_lock:
         if check_new(store, batch.document, digest, replace):
             store.update(f"{delete_document_update(batch.document)} ;\nINSERT DATA {{\n{data_block(quads_of(batch.graph))}\n}}")
         else:

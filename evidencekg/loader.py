@@ -201,11 +201,10 @@ def reload_shipped(store: Store, settings: Settings, progress: Progress | None =
     snapshot beside the store (evidencekg.shipped_snapshot); without one (a store loaded before
     snapshots existed, or the file was deleted) the new triples are only added, with a warning.
     """
-    from evidencekg.writes import gate_for  # see reload_update
 
     files = evidence_files(settings)
     snapshot = snapshot_for(store)
-    with gate_for(store).lock:
+    with store.write_lock:
         stamp = fingerprint(files)
         loaded = stored_fingerprint(store)
         if loaded == stamp:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 
 import httpx
@@ -39,6 +40,7 @@ class RemoteStore:
         self.query_url = query_url
         self.update_url = update_url
         self.store_url = store_url
+        self.write_lock = threading.Lock()  # serialises this process's validated writes
         self._client = httpx.Client(timeout=timeout)
 
     def _post_query(self, query: str, accept: str, params: list[tuple[str, str]] | None = None) -> httpx.Response:

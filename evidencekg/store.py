@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -61,6 +62,8 @@ class NotAcceptable(StoreError):
 @runtime_checkable
 class Store(Protocol):
     """What every backend offers: read by SPARQL, write by SPARQL Update or RDF payloads."""
+
+    write_lock: threading.Lock  # one writer at a time, from validation to commit
 
     def select(self, query: str, bindings: Bindings | None = None) -> list[Row]:
         """Run a SELECT and return its rows (unbound variables are absent from a row)."""
@@ -195,6 +198,7 @@ class OxigraphStore:
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path
+        self.write_lock = threading.Lock()  # held by every validated write, from copy to commit
         if path is None:
             self._store = ox.Store()
         else:

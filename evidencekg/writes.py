@@ -28,11 +28,9 @@ outside these functions (the loader, another client of a remote endpoint) do not
 
 from __future__ import annotations
 
-import threading
 import uuid
-import weakref
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 import pyoxigraph as ox
@@ -106,27 +104,6 @@ class WriteResult:
     removed: int
     created: bool = False  # the target graph did not exist before this write
     graph: str | None = None
-
-
-@dataclass
-class WriteGate:
-    """The one writer lock of a store, held from the copy to the commit."""
-
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-# One gate per live store object; entries vanish with their store.
-_GATES: weakref.WeakKeyDictionary[object, WriteGate] = weakref.WeakKeyDictionary()
-_GATES_LOCK = threading.Lock()
-
-
-def gate_for(store: Store) -> WriteGate:
-    """The writer gate of a store (created on first use)."""
-    with _GATES_LOCK:
-        gate = _GATES.get(store)
-        if gate is None:
-            gate = _GATES[store] = WriteGate()
-        return gate
 
 
 def iri(value: str) -> ox.NamedNode:
@@ -324,8 +301,7 @@ def _apply(
     exact_delta: bool = False,
 ) -> WriteResult:
     """Apply an update to a copy, validate, then commit it to the live store in one atomic call."""
-    gate = gate_for(store)
-    with gate.lock:
+    with store.write_lock:
         existed = store.graph_exists(graph)
         before_list = _snapshot(store)
         copy = ox.Store()
