@@ -1,4 +1,4 @@
-"""Effect-size measures named for display: "Pearson's r", "Hedges' g", else the ontology's label, never a raw IRI."""
+"""Effect-size measures named for display: "Pearson's r", "Hedges' g" (symbols r, g), else the ontology's label, never a raw IRI."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from evidencekg.namespaces import HEDGES_G, PEARSON_R
 # The names researchers write for the measures evidencekg pools (the ontology's STATO label of
 # STATO_0000280 is the longer "Pearson's correlation coefficient").
 CONVENTIONAL_NAMES: dict[str, str] = {str(PEARSON_R): "Pearson's r", str(HEDGES_G): "Hedges' g"}
+# The symbols estimates are written with ("r = 0.28"); a measure without one is written "effect".
+SYMBOLS: dict[str, str] = {str(PEARSON_R): "r", str(HEDGES_G): "g"}
 
 
 def measure_name(iri: str, label: str | None = None) -> str:
@@ -19,3 +21,12 @@ def measure_name(iri: str, label: str | None = None) -> str:
     ('obo:STATO_0000100', 'odds ratio')
     """
     return CONVENTIONAL_NAMES.get(iri) or label or prefixed(iri)
+
+
+def measure_symbol(iri: str | None) -> str:
+    """The symbol an estimate is written with: `r`, `g`, "effect" for another measure; `r` when none is stated.
+
+    >>> measure_symbol("http://purl.obolibrary.org/obo/STATO_0000280"), measure_symbol(None), measure_symbol("http://x.org/m")
+    ('r', 'r', 'effect')
+    """
+    return SYMBOLS[str(PEARSON_R)] if iri is None else SYMBOLS.get(iri, "effect")

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass
 
 import pyoxigraph as ox
 
+from evidencekg.citations import short_citation
 from evidencekg.meta_store import resolve
 from evidencekg.namespaces import sparql_prologue
 from evidencekg.store import Store
-
-_INITIALS = re.compile(r"^(?:[A-Z][a-z]?\.[\s-]*)+$")  # "H.", "R. E.", "J.-P."
 
 # One step through the constructs scheme (either direction); two steps reach siblings and "related" neighbours.
 STEP = "(skos:broader|^skos:broader|skos:narrower|^skos:narrower|skos:related|^skos:related|ekg:componentOf|^ekg:componentOf|ekg:hasComponent|^ekg:hasComponent)"
@@ -67,29 +65,6 @@ def _label(row: dict[str, ox.Literal | ox.NamedNode], var: str, label_var: str) 
 
 def _num(row: dict[str, ox.Literal | ox.NamedNode], var: str) -> float | None:
     return float(row[var].value) if var in row else None
-
-
-def short_citation(citation: str) -> str:
-    """ "Notsu et al. 2024", "Diener & Monroe 2011", "Smith 2020" from an APA-style citation, else its first 80 characters.
-
-    >>> short_citation("Notsu, H., Blansfield, R. E., Spina, D. S., & Levy, K. N. (2024). An updated meta-analysis.")
-    'Notsu et al. 2024'
-    >>> short_citation("Diener, M. J., & Monroe, J. M. (2011). The relationship."), short_citation("A report")
-    ('Diener & Monroe 2011', 'A report')
-    """
-    found = re.match(r"\s*(.+?)\s*\((\d{4})[a-z]?\)", citation)
-    if not found or len(found.group(1)) > 300:
-        return citation[:80]
-    parts = [part.strip().removeprefix("&").strip() for part in found.group(1).split(",")]
-    surnames = [part for part in parts if part and not _INITIALS.match(part)]
-    year = found.group(2)
-    if not surnames:
-        return f"{found.group(1)[:60]} {year}"
-    if len(surnames) == 1:
-        return f"{surnames[0]} {year}"
-    if len(surnames) == 2:
-        return f"{surnames[0]} & {surnames[1]} {year}"
-    return f"{surnames[0]} et al. {year}"
 
 
 def near(store: Store, construct: str) -> list[str]:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from typing import Any
 
 import networkx as nx
 
+from evidencekg.citations import as_cited_in, author_year, document_name
 from evidencekg.forest import number
+from evidencekg.measures import measure_symbol
 from evidencekg.names import NameIndex
-from evidencekg.namespaces import HEDGES_G, PEARSON_R
 from evidencekg.results import to_python
 from evidencekg.store import Store
 
@@ -21,7 +21,6 @@ FINDING, COMPONENT_OF, BROADER = "finding", "componentOf", "broader"
 STRUCTURE_KINDS = frozenset({COMPONENT_OF, BROADER})
 MECHANISM_OF, AFFECTS, ABOUT = "mechanismOf", "affects", "about"
 LAYERS = ("mechanisms", "implications")
-MEASURE_NAMES = {str(PEARSON_R): "r", str(HEDGES_G): "g"}
 ALPHA = 0.05
 
 
@@ -65,13 +64,23 @@ def is_significant(attrs: Mapping[str, Any]) -> bool | None:
 
 
 def source_label(citation: str | None, publication: str | None) -> str | None:
-    """A short source name for legends and filters: `Notsu 2024` from the citation, else the slug."""
-    if citation:
-        author = re.match(r"\s*([^,(]+)", citation)
-        year = re.search(r"\((\d{4})", citation)
-        if author and year:
-            return f"{author.group(1).strip()} {year.group(1)}"
-    return slug_of(publication) if publication else None
+    """A short publication name for legends and filters: `Notsu et al. 2024` from the citation, else the slug."""
+    short = author_year(citation) if citation else None
+    return short or (slug_of(publication) if publication else None)
+
+
+def cited_in(sentences: list[dict[str, Any]], publication: str | None) -> dict[str, Any] | None:
+    """The document a finding's figure was read from when it summarises another publication than the finding's.
+
+    A finding reportedIn Flückiger 2018 but read only from the PPRNet summary of Notsu 2024 is
+    "as cited in" that summary; one read from a summary of its own publication is not.
+    """
+    documents = {s["document"]: s for s in sentences if s.get("summarises")}
+    if publication is None or not documents:
+        return None
+    if any(publication in s["summarises"].split() for s in documents.values()):
+        return None
+    return next(iter(documents.values()))
 
 
 def derived_label(attrs: Mapping[str, Any]) -> str:
@@ -119,7 +128,7 @@ def _finding_edges(store: Store) -> list[dict[str, Any]]:
             "target": row["to"],
             "finding_type": row.get("findingType", "unspecified"),
             "measure": row.get("measure"),
-            "measure_name": MEASURE_NAMES.get(row.get("measure", ""), "r" if "measure" not in row else "effect"),
+            "measure_name": measure_symbol(row.get("measure")),
             "estimate": row.get("estimate"),
             "ci_lower": row.get("ciLower"),
             "ci_upper": row.get("ciUpper"),
@@ -140,12 +149,18 @@ def _finding_edges(store: Store) -> list[dict[str, Any]]:
             "generated_at": _iso(row.get("generatedAt")),
             "derived_from": row.get("derivedFrom"),
         }
-        attrs["source_label"] = source_label(attrs["citation"], attrs["publication"])
+        attrs["publication_label"] = source_label(attrs["citation"], attrs["publication"])
+        attrs["source_label"] = attrs["publication_label"]
         if attrs["finding_type"] == "derived":
             attrs["source_label"] = derived_label(attrs)
         if attrs["measure_name"] == "r" and attrs["estimate"] is not None:
             attrs["r"] = attrs["estimate"]
         sentences = stating_first(sources.get(row["finding"], []), row.get("estimate"))
+        citing = cited_in(sentences, attrs["publication"])
+        if citing is not None and attrs["source_label"]:
+            attrs["cited_in"] = citing["document"]
+            attrs["cited_in_label"] = document_name(citing.get("documentShortTitle"), citing.get("documentTitle"))
+            attrs["source_label"] = as_cited_in(attrs["source_label"], attrs["cited_in_label"])
         if sentences:
             attrs["sources"] = [
                 {"sentence": s["sentence"], "text": s["text"], "document": s.get("document"),

@@ -80,9 +80,11 @@ def _hollow(width: float, colour: str) -> list[Any]:
 
 
 def edge_text(attrs: dict[str, Any]) -> str:
-    """A finding's label in the picture: `r [CI]` over its source (and subgroup)."""
-    text = attrs["label"] + (f"\n{attrs['source_label']}" if attrs.get("source_label") else "")
-    return text + (f", {attrs['subgroup']}" if attrs.get("subgroup") else "")
+    """A finding's label in the picture: `r [CI]` over its source (and subgroup), then `as cited in` a summary."""
+    source = attrs.get("publication_label") if attrs.get("cited_in_label") else attrs.get("source_label")
+    text = attrs["label"] + (f"\n{source}" if source else "")
+    text += f", {attrs['subgroup']}" if attrs.get("subgroup") else ""
+    return text + (f"\nas cited in {attrs['cited_in_label']}" if attrs.get("cited_in_label") else "")
 
 
 def _draw_edges(ax: Axes, graph: nx.MultiDiGraph, boxes: dict[str, Box], patches: dict[str, Any], renderer: Any) -> None:

@@ -33,6 +33,7 @@ from evidencekg.network import (
 )
 from evidencekg.network_export import export_network
 from evidencekg.network_paths import INDIRECT_NOTE, find_paths
+from evidencekg.network_plot import pair_rows
 from evidencekg.store import OxigraphStore
 
 C = "https://w3id.org/evidencekg/id/construct/"
@@ -119,6 +120,24 @@ def test_provenance_is_the_source_sentence(graph: nx.MultiDiGraph) -> None:
     documents = {s["document"] for s in avoidance["sources"]}
     assert "https://w3id.org/evidencekg/id/document/pprnet-notsu2024" in documents
     assert avoidance["label"] == "r = -0.13 [-0.19, -0.07]"
+
+
+def test_statements_are_labelled_by_who_said_them(graph: nx.MultiDiGraph) -> None:
+    """The PPRNet summary's r = .28 (reportedIn Flückiger 2018, read from the summary) is not labelled as Flückiger's own r = .278."""
+    edges = {d["finding"]: d for *_, d in finding_edges(graph)}
+    summary, own = edges[F + "pprnet-alliance-outcome"], edges[F + "flueckiger2018-alliance-outcome"]
+    assert own["source_label"] == "Flückiger et al. 2018" and "cited_in" not in own
+    assert summary["source_label"] == "Flückiger et al. 2018, as cited in the PPRNet summary"
+    assert summary["cited_in"] == "https://w3id.org/evidencekg/id/document/pprnet-notsu2024"
+    # the publication filter still names the publication once, whoever stated its figures
+    assert summary["publication_label"] == own["publication_label"] == "Flückiger et al. 2018"
+    assert edges[F + "diener2011-security-alliance"]["source_label"] == "Diener & Monroe 2011"
+    # Notsu's figures are read from the PPRNet summary of Notsu 2024 itself: no "as cited in"
+    assert edges[F + "notsu2024-avoidance-alliance"]["source_label"] == "Notsu et al. 2024"
+    texts = svg_texts(export_network(graph, "svg"))
+    assert "as cited in the PPRNet summary" in texts  # the picture's second label line
+    row = next(r for r in pair_rows(graph, ALLIANCE, OUTCOME) if r.estimate == pytest.approx(0.28))
+    assert row.label.startswith("Flückiger et al. 2018, as cited in the PPRNet summary")
 
 
 @pytest.mark.parametrize(

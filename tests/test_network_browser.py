@@ -91,6 +91,24 @@ def test_clicking_the_avoidance_alliance_edge_shows_its_numbers(network_page) ->
     assert errors == [] and escaped == []
 
 
+def test_the_summary_figure_is_labelled_as_cited_in_the_summary(network_page) -> None:
+    """The PPRNet summary's r = .28 (reportedIn Flückiger 2018) is captioned and described as cited in the summary."""
+    page, errors, _ = network_page
+    summary = "cy.getElementById('https://w3id.org/evidencekg/id/finding/pprnet-alliance-outcome')"
+    caption = page.evaluate(f"() => {summary}.data('caption')")
+    assert caption.split("\n") == ["r = 0.28", "Flückiger et al. 2018", "as cited in the PPRNet summary"]
+    own = page.evaluate("() => cy.getElementById('https://w3id.org/evidencekg/id/finding/flueckiger2018-alliance-outcome').data('caption')")
+    assert "as cited in" not in own
+    page.evaluate(f"() => {summary}.emit('tap')")
+    panel = page.locator("#network-panel")
+    panel.locator("p.cited-in").wait_for(timeout=5_000)
+    assert panel.locator("p.cited-in a").get_attribute("href") == "/id/document/pprnet-notsu2024"
+    assert "As cited in the PPRNet summary" in panel.inner_text()
+    options = page.locator("#filter-source option").all_inner_texts()
+    assert options.count("Flückiger et al. 2018") == 1 and not any("as cited" in o for o in options)
+    assert errors == []
+
+
 def test_clicking_the_alliance_lists_findings_and_implications(network_page) -> None:
     page, errors, _ = network_page
     _click_element(page, "cy.getElementById('https://w3id.org/evidencekg/id/construct/therapeutic-alliance')")

@@ -51,7 +51,7 @@ def _resolve(graph: nx.MultiDiGraph, name: str) -> str:
 
 
 def finding_text(f: dict[str, Any]) -> str:
-    """One finding on one line: `r = -0.13 [-0.19, -0.07], p < 0.001, k = 33, N = 2299 (Notsu 2024)`."""
+    """One finding on one line: `r = -0.13 [-0.19, -0.07], p < 0.001, k = 33, N = 2299 (Notsu et al. 2024)`."""
     parts = [f["label"]]
     if "p" in f:
         parts.append(f"p {f.get('p_relation', '=')} {f['p']:g}")

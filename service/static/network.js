@@ -69,6 +69,7 @@
       items.push(el("ul", { class: "derived-inputs" }, inputs.map((iri) => el("li", {}, el("a", { href: local(iri) }, slug(iri))))));
     }
     if (d.citation) items.push(el("p", { class: "citation" }, d.citation));
+    if (d.cited_in) items.push(el("p", { class: "cited-in" }, "As cited in ", el("a", { href: local(d.cited_in) }, d.cited_in_label || slug(d.cited_in)), " (the figure is read from that document, not from the publication itself)"));
     if (d.doi) items.push(el("p", {}, "DOI ", el("a", { href: "https://doi.org/" + d.doi, class: "external", rel: "noopener" }, d.doi)));
     (d.sources || []).forEach((s) => {
       items.push(el("blockquote", { class: "provenance" }, s.text));
@@ -203,7 +204,7 @@
 
   function fillSelects() {
     const sources = new Map();
-    cy.edges(".finding").forEach((e) => { if (e.data("publication")) sources.set(e.data("publication"), e.data("source_label") || slug(e.data("publication"))); });
+    cy.edges(".finding").forEach((e) => { if (e.data("publication")) sources.set(e.data("publication"), e.data("publication_label") || slug(e.data("publication"))); });
     [...sources.entries()].sort((a, b) => a[1].localeCompare(b[1])).forEach(([iri, label]) => controls.source.append(el("option", { value: iri }, label)));
     const constructs = cy.nodes(".construct").map((n) => [slug(n.id()), n.data("label")]).sort((a, b) => a[1].localeCompare(b[1]));
     ["path-from", "path-to"].forEach((id, i) => {
@@ -261,7 +262,8 @@
     const xOf = new Map(graph.elements.nodes.map((n) => [n.data.id, n.position ? n.position.x : 0]));
     graph.elements.edges.filter((e) => e.data.kind === "finding").sort((a, b) => a.data.id.localeCompare(b.data.id)).forEach((edge) => {
       const d = edge.data;
-      d.caption = [d.label, [d.source_label, d.subgroup].filter(Boolean).join(", ")].filter(Boolean).join("\n");
+      const source = d.cited_in_label ? d.publication_label : d.source_label;
+      d.caption = [d.label, [source, d.subgroup].filter(Boolean).join(", "), d.cited_in_label ? `as cited in ${d.cited_in_label}` : ""].filter(Boolean).join("\n");
       const pair = [d.source, d.target].sort().join(" ");
       const index = parallel.get(pair) || 0;
       parallel.set(pair, index + 1);
