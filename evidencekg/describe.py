@@ -17,6 +17,7 @@ XSD = PREFIXES["xsd"]
 RDF_TYPE = PREFIXES["rdf"] + "type"
 RDF_VALUE = PREFIXES["rdf"] + "value"
 DOI_PROPERTY = "http://purl.org/ontology/bibo/doi"
+Q_P_VALUE = PREFIXES["ekg"] + "qPValue"
 NUMERIC_TYPES = {XSD + t for t in ("decimal", "double", "float", "integer", "int", "long", "nonNegativeInteger")}
 LOCAL_PREFIX = "/id/"
 
@@ -140,6 +141,15 @@ def format_number(lexical: str) -> str:
     return f"{whole}.{decimals.ljust(2, '0')}"
 
 
+def p_text(p: float) -> str:
+    """A p-value to read: four decimals, or "< 0.0001" where that would print 0.0000 (stores keep the number).
+
+    >>> p_text(0.04567), p_text(1.2e-22), p_text(0.99)
+    ('0.0457', '< 0.0001', '0.9900')
+    """
+    return "< 0.0001" if p < 1e-4 else f"{p:.4f}"
+
+
 def natural_key(text: str) -> tuple[tuple[int, int, str], ...]:
     """Sort key reading digit runs as numbers, so "row2" sorts before "row10" (case ignored).
 
@@ -153,6 +163,8 @@ def literal_value(term: ox.Literal, predicate: str = "") -> Value:
     """The display value of a literal: numbers padded, DOIs and web addresses as links."""
     datatype = term.datatype.value if term.datatype else None
     text = format_number(term.value) if datatype in NUMERIC_TYPES else term.value
+    if predicate == Q_P_VALUE and re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", term.value) and float(term.value) < 1e-4:
+        text = p_text(float(term.value))  # a computed Q p-value can be 1e-22: never "0"
     url = None
     if predicate == DOI_PROPERTY:
         url = "https://doi.org/" + term.value

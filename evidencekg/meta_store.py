@@ -216,6 +216,7 @@ def pool_pair(store: Store, a: str, b: str, method: str = "REML", level: float =
 
 
 def _dec(value: float) -> Literal:
+    """An estimate or statistic as xsd:decimal with six decimals (as sources print them, never tiny)."""
     return Literal(f"{value:.6f}", datatype=XSD.decimal)
 
 
@@ -263,8 +264,9 @@ def derived_batch(store: Store, result: PairPool, now: datetime | None = None) -
     add(finding, PROV.generatedAtTime, Literal(now.strftime("%Y-%m-%dT%H:%M:%SZ"), datatype=XSD.dateTime))
     add(finding, EKG.hasHeterogeneity, heterogeneity)
     add(heterogeneity, RDF.type, EKG.HeterogeneityAssessment)
-    for prop, value in ((EKG.i2, p.i2), (EKG.tau2, p.tau2), (EKG.qStatistic, p.q), (EKG.qPValue, p.q_p)):
+    for prop, value in ((EKG.i2, p.i2), (EKG.tau2, p.tau2), (EKG.qStatistic, p.q)):
         add(heterogeneity, prop, _dec(value))
+    add(heterogeneity, EKG.qPValue, Literal(repr(float(p.q_p)), datatype=XSD.double))  # all 17 digits, even 1e-22
     add(heterogeneity, EKG.qDf, Literal(p.q_df, datatype=XSD.integer))
     for source in result.findings:
         add(finding, PROV.wasDerivedFrom, URIRef(source))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
 from pymare import Dataset
@@ -335,3 +337,36 @@ def test_history_table_is_readable_in_120_columns(sheet_store: Path, monkeypatch
     full = json.loads(runner.invoke(app, ["meta", "history", "attachment-anxiety", "therapeutic-alliance", "--store", str(sheet_store), "--format", "json"]).stdout)
     assert {r["source"] for r in full if r["citation"]} >= {"Diener & Monroe 2011", "Notsu et al. 2024"}
     assert any(r["citation"].startswith("Notsu, H., Blansfield, R. E.") for r in full if r["citation"])
+
+
+HETEROGENEOUS_SHEET = (
+    "study,authors,year,title,doi,n,r,construct_a,construct_b,rater\n"
+    "h1,Alpha A.,2010,One,10.1234/h-one,2000,-0.30,attachment-anxiety,therapeutic-alliance,patient\n"
+    "h2,Beta B.,2015,Two,10.1234/h-two,2000,0.00,attachment-anxiety,therapeutic-alliance,patient\n"
+)  # fmt: skip
+
+
+def test_saved_tiny_q_p_value_is_stored_faithfully_and_shown_below_0_0001(tmp_path: Path) -> None:
+    """Two large studies that disagree: Cochran's Q p is about 1e-22; stored as that number, shown as "< 0.0001", never 0."""
+    from evidencekg.ingest import ingest
+    from evidencekg.loader import shipped_store
+    from evidencekg.meta_store import pool_pair, save_derived
+    from evidencekg.settings import get_settings
+    from tests._server import live_server, memory_app
+
+    settings = get_settings(var_dir=tmp_path / "var", store_path=None, memory=False, endpoint=None)
+    store = shipped_store(settings)
+    ingest(store, HETEROGENEOUS_SHEET.encode(), "sheet", name="heterogeneous", settings=settings)
+    result = pool_pair(store, "attachment-anxiety", "therapeutic-alliance", "DL")
+    assert result.pooled.k == 2 and 0 < result.pooled.q_p < 1e-15
+    iri = save_derived(store, result, settings)
+    rows = list(store.select(
+        "PREFIX ekg: <https://w3id.org/evidencekg/ontology#> "
+        f"SELECT ?q WHERE {{ <{iri}> ekg:hasHeterogeneity/ekg:qPValue ?q }}"))  # fmt: skip
+    assert len(rows) == 1
+    assert float(rows[0]["q"].value) == pytest.approx(result.pooled.q_p, rel=1e-9, abs=0)
+    with live_server(memory_app(store)) as base:
+        page = httpx.get(base + "/id/finding/" + iri.rsplit("/", 1)[-1], timeout=30).text
+    shown = re.search(r">Q p-value</a></td><td>(.*?)</td>", page)
+    assert shown is not None, "the finding page shows no Q p-value row"
+    assert shown.group(1).strip() == "&lt; 0.0001"

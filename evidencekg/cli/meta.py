@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from evidencekg.cli.evidence import fail, pick_store
+from evidencekg.describe import p_text
 from evidencekg.measures import measure_name
 from evidencekg.meta import METHODS, Pooled, Scale, summary
 from evidencekg.settings import get_settings
@@ -50,11 +51,6 @@ def table_console() -> Console:
     if sys.stdout.isatty() or os.environ.get("COLUMNS"):
         return Console()
     return Console(width=PIPE_WIDTH)
-
-
-def p_text(p: float) -> str:
-    """A p-value for a table: four decimals, or "< 0.0001" where that would print 0.0000 (JSON keeps the number)."""
-    return "< 0.0001" if p < 1e-4 else f"{p:.4f}"
 
 
 def _cell(key: str, value: object) -> str:
