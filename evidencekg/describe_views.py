@@ -50,6 +50,20 @@ SELECT DISTINCT ?r ?x ?text WHERE {
   OPTIONAL { ?x rdf:value|skos:definition ?text }
 } ORDER BY ?x
 """
+# Constructs B such that the forest plot of (?r, B) shows findings under /plots/forest's rule (narrower
+# constructs and components of both included): the other end of a finding about ?r or a narrower
+# construct, or a broader construct of that end; never ?r itself, one of its narrower or broader ones.
+_NARROWER = "(skos:narrower|^skos:broader|ekg:hasComponent|^ekg:componentOf)"
+_FOREST_PAIRS = sparql_prologue() + f"""
+SELECT DISTINCT ?b WHERE {{
+  ?r {_NARROWER}* ?x .
+  {{ ?f ekg:fromConstruct ?x ; ekg:toConstruct ?o }} UNION {{ ?f ekg:toConstruct ?x ; ekg:fromConstruct ?o }}
+  ?f ekg:estimate ?estimate .
+  ?b {_NARROWER}* ?o .
+  ?b a ekg:Construct .
+  FILTER NOT EXISTS {{ ?r {_NARROWER}* ?b }}
+  FILTER NOT EXISTS {{ ?b {_NARROWER}* ?r }}
+}}"""
 _SENTENCES = sparql_prologue() + """
 SELECT ?r ?s ?text ?position WHERE {
   ?s dcterms:isPartOf ?r . OPTIONAL { ?s rdf:value ?text } OPTIONAL { ?s ekg:position ?position }
@@ -208,6 +222,19 @@ def forest_href(a: Link | None, b: Link | None) -> str | None:
     return "/plots/forest?" + urlencode({"a": slug(a), "b": slug(b)})
 
 
+def forest_pairs(store: Store, construct: Link, labels: dict[str, str]) -> list[tuple[str, str]]:
+    """(label, forest-plot address) for every construct whose plot with this one shows findings, narrower ones included.
+
+    Trial comparisons (conditions, not constructs) have no forest plot of construct pairs and get no link;
+    attachment insecurity has no finding of its own, but its narrower anxiety and avoidance have
+    findings with therapeutic alliance: the plot of insecurity / alliance shows them.
+    """
+    rows = store.select(_FOREST_PAIRS, {"r": ox.NamedNode(construct.iri)})
+    known = {**_labels_of(store, rows), **labels}
+    links = (make_link(row["b"].value, known) for row in rows)
+    return [(link.label, href) for link in links if (href := forest_href(construct, link))]
+
+
 def consistency_for(store: Store, iri: str) -> tuple[object | None, str | None]:
     """The statcheck-like consistency result for a finding, when evidencekg.consistency is installed.
 
@@ -327,12 +354,6 @@ def construct_section(store: Store, view: ResourceView, labels: dict[str, str]) 
     relations["narrower"] = [x for x in relations["narrower"] if x not in relations["components"]]
     definition = next(iter(out.get(SKOS + "definition", [])), None)
     findings = _finding_rows(store, "{ ?f ekg:fromConstruct ?r } UNION { ?f ekg:toConstruct ?r }", view.link.iri, labels)
-    pairs = []
-    for row in findings:
-        other = row.target if row.source and row.source.iri == view.link.iri else row.source
-        href = forest_href(view.link, other)
-        if href and (other.label, href) not in pairs:  # type: ignore[union-attr]
-            pairs.append((other.label, href))  # type: ignore[union-attr]
     return ConstructSection(
         definition=definition.text if definition else None,
         alt_labels=[v.text for v in out.get(SKOS + "altLabel", [])],
@@ -342,7 +363,7 @@ def construct_section(store: Store, view: ResourceView, labels: dict[str, str]) 
         mechanisms=_about(
             store, view.link.iri, "ekg:ProposedMechanism", "(ekg:aboutConstruct|ekg:affectsConstruct)", labels
         ),
-        forest_links=sorted(pairs),
+        forest_links=sorted(forest_pairs(store, view.link, labels)),
     )
 
 

@@ -183,6 +183,25 @@ def test_construct_page_lists_scheme_neighbours_findings_and_implications(
         assert " ".join(str(shipped.value(implication, RDF.value)).split()) in text
 
 
+def forest_links(response: httpx.Response) -> dict[str, str]:
+    """The construct page's forest-plot links: the construct named after "with", by its href."""
+    block = re.search(r"<p>Forest plots:(.*?)</p>", response.text, re.S)
+    return {html.unescape(h): label for h, label in re.findall(r'<a href="([^"]+)">with ([^<]+)</a>', block.group(1))} if block else {}
+
+
+def test_construct_pages_link_forest_plots_of_broader_pairs(client: httpx.Client) -> None:
+    """attachment insecurity has no direct finding, but its narrower anxiety and avoidance do: the forest link is there and works."""
+    insecurity = forest_links(client.get("/id/construct/attachment-insecurity", headers={"Accept": "text/html"}))
+    assert insecurity == {"/plots/forest?a=attachment-insecurity&b=therapeutic-alliance": "therapeutic alliance"}
+    alliance = forest_links(client.get("/id/construct/therapeutic-alliance", headers={"Accept": "text/html"}))
+    assert alliance["/plots/forest?a=therapeutic-alliance&b=attachment-insecurity"] == "attachment insecurity"
+    assert alliance["/plots/forest?a=therapeutic-alliance&b=attachment-anxiety"] == "attachment anxiety"  # direct pairs stay
+    for href in [*insecurity, *alliance]:
+        plot = client.get(href)
+        assert plot.status_code == 200 and plot.headers["content-type"] == "image/svg+xml", href
+    assert forest_links(client.get("/id/construct/alliance-rupture", headers={"Accept": "text/html"})) == {}
+
+
 def test_derived_findings_are_labelled_as_derived(settings: Settings, shipped: rdflib.Graph) -> None:
     store = shipped_store(settings)
     store.update(
