@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 import rdflib
-from rdflib import RDF, RDFS, Literal, URIRef
+from rdflib import Literal, URIRef
 from scipy import stats
 
 from evidencekg.namespaces import EKG, PEARSON_R
@@ -162,14 +162,3 @@ def check_graph(graph: rdflib.Graph) -> list[ConsistencyResult]:
     """Check every finding in a graph that has an estimate, a CI and a p-value (sorted by IRI)."""
     results = [check_finding(graph, f) for f in _checkable(graph)]
     return [r for r in results if r is not None]
-
-
-def label_of(graph: rdflib.Graph, node: str) -> str:
-    """A finding's rdfs:label, or its IRI."""
-    label = graph.value(URIRef(node), RDFS.label)
-    return str(label) if label is not None else node
-
-
-def is_finding(graph: rdflib.Graph, node: URIRef) -> bool:
-    """Whether the node is typed as a (reported or derived) finding."""
-    return any((node, RDF.type, cls) in graph for cls in (EKG.Finding, EKG.ReportedFinding, EKG.DerivedFinding))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -226,8 +226,3 @@ def effect_summary(p: Pooled) -> dict[str, object]:
 def summary(p: Pooled, scale: Scale) -> dict[str, object]:
     """The JSON object for a pooled result on its scale ("r": correlations, "raw": anything else)."""
     return correlation_summary(p) if scale == "r" else effect_summary(p)
-
-
-def as_dict(p: Pooled) -> dict[str, object]:
-    """Every field of a pooled result (for APIs that want all of it)."""
-    return asdict(p)
