@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -234,15 +233,10 @@ def run_shacl(data: ox.Store, shapes: rdflib.Graph, focus_nodes: Sequence[rdflib
 
 
 def extra_checks() -> list[Check]:
-    """Checks run after SHACL whose findings are reported as Warnings (the consistency checker, when present)."""
-    checks: list[Check] = []
-    try:
-        consistency = importlib.import_module("evidencekg.consistency")
-    except ModuleNotFoundError:
-        return checks
-    if hasattr(consistency, "check_graph"):
-        checks.append(consistency.check_graph)
-    return checks
+    """Checks run after SHACL whose findings are reported as Warnings: the statcheck-like consistency checker."""
+    from evidencekg.consistency import check_graph  # imported when validating (it loads scipy)
+
+    return [check_graph]
 
 
 def _locator(sources: dict[rdflib.term.Node, Path]) -> Callable[[str], Path | None]:
