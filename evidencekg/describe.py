@@ -34,13 +34,17 @@ _TRIPLES = (
     + "CONSTRUCT { ?r ?p ?o . ?s ?q ?r } WHERE { { ?r ?p ?o } UNION { ?s ?q ?r } }"
 )
 _EXISTS = "ASK { { ?r ?p ?o } UNION { ?s ?q ?r } }"
+# ?x's labels with the rank of their property (0 best), for best_labels.
+_RANKED_LABEL = (
+    "  VALUES (?lp ?rank) { " + " ".join(f"({p} {i})" for i, p in enumerate(LABEL_PROPERTIES)) + " }\n"
+    "  ?x ?lp ?label .\n"
+)
 _LABELS = sparql_prologue() + (
     "SELECT DISTINCT ?r ?x ?label ?rank WHERE {\n"
     "  { BIND(?r AS ?x) } UNION { ?r ?x ?o } UNION { ?r ?p ?x } UNION { ?x ?p ?r } UNION { ?s ?x ?r }\n"
     "  UNION { ?r ?p ?y . ?y ?q ?x FILTER(isIRI(?x)) }\n"
-    "  VALUES (?lp ?rank) { " + " ".join(f"({p} {i})" for i, p in enumerate(LABEL_PROPERTIES)) + " }\n"
-    "  ?x ?lp ?label .\n"
-    "}"
+    + _RANKED_LABEL
+    + "}"
 )
 _OUT = "SELECT ?r ?p ?o WHERE { ?r ?p ?o }"
 _IN = "SELECT ?r ?s ?p WHERE { ?s ?p ?r }"
@@ -193,14 +197,28 @@ def resource_triples(store: Store, iri: str) -> list[ox.Triple]:
     return store.construct(_TRIPLES, {"r": ox.NamedNode(iri)})
 
 
-def labels_around(store: Store, iri: str) -> dict[str, str]:
-    """Labels for the resource, its predicates, its neighbours and their neighbours (best label wins)."""
+def best_labels(rows: list[dict[str, ox.NamedNode | ox.Literal]]) -> dict[str, str]:
+    """Each ?x's label from rows of ?x ?label ?rank: the one of the most preferred property (LABEL_PROPERTIES)."""
     best: dict[str, tuple[int, str]] = {}
-    for row in store.select(_LABELS, {"r": ox.NamedNode(iri)}):
+    for row in rows:
         x, label, rank = row["x"].value, row["label"].value, int(row["rank"].value)
         if x not in best or rank < best[x][0]:
             best[x] = (rank, label)
     return {x: label for x, (_, label) in best.items()}
+
+
+def labels_around(store: Store, iri: str) -> dict[str, str]:
+    """Labels for the resource, its predicates, its neighbours and their neighbours (best label wins)."""
+    return best_labels(store.select(_LABELS, {"r": ox.NamedNode(iri)}))
+
+
+def labels_of(store: Store, iris: set[str]) -> dict[str, str]:
+    """Labels for the given IRIs in one query (best label wins, as labels_around)."""
+    if not iris:
+        return {}
+    values = " ".join(f"<{i}>" for i in sorted(iris))
+    query = sparql_prologue() + f"SELECT ?x ?label ?rank WHERE {{\n  VALUES ?x {{ {values} }}\n" + _RANKED_LABEL + "}"
+    return best_labels(store.select(query))
 
 
 def jsonld_context(ontology_dir: Path | None) -> dict[str, object]:

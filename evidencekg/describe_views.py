@@ -9,12 +9,12 @@ from urllib.parse import urlencode
 import pyoxigraph as ox
 
 from evidencekg.describe import (
-    LABEL_PROPERTIES,
     Link,
     ResourceView,
     Statement,
     Value,
     format_number,
+    labels_of,
     make_link,
     natural_key,
     resource_triples,
@@ -196,18 +196,7 @@ def _finding_rows(store: Store, pattern: str, iri: str, labels: dict[str, str]) 
 
 def _labels_of(store: Store, rows: list[dict]) -> dict[str, str]:
     """Labels for every IRI appearing in result rows (one query)."""
-    iris = sorted({t.value for row in rows for t in row.values() if isinstance(t, ox.NamedNode)})
-    if not iris:
-        return {}
-    values = " ".join(f"<{i}>" for i in iris)
-    query = sparql_prologue() + (
-        f"SELECT ?x ?label WHERE {{ VALUES ?x {{ {values} }} "
-        f"?x {'|'.join(LABEL_PROPERTIES)} ?label }}"
-    )
-    labels: dict[str, str] = {}
-    for row in store.select(query):
-        labels.setdefault(row["x"].value, row["label"].value)
-    return labels
+    return labels_of(store, {t.value for row in rows for t in row.values() if isinstance(t, ox.NamedNode)})
 
 
 def slug(link: Link | None) -> str | None:
