@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -225,22 +224,18 @@ def forest_pairs(store: Store, construct: Link, labels: dict[str, str]) -> list[
 
 
 def consistency_for(store: Store, iri: str) -> tuple[object | None, str | None]:
-    """The statcheck-like consistency result for a finding, when evidencekg.consistency is installed.
+    """The statcheck-like consistency result for a finding (evidencekg.consistency over its own description).
 
-    Uses its documented `check_graph(rdflib.Graph) -> [result with .finding, .severity, .message]`
-    over the finding's own description; another module's failure never breaks the page.
+    A failure of the check never breaks the page: it is shown as a note instead.
     """
-    if importlib.util.find_spec("evidencekg.consistency") is None:
-        return None, None
     try:
         import rdflib
 
         from evidencekg import consistency
         graph = rdflib.Graph()
         graph.parse(data=ox.serialize(resource_triples(store, iri), format=ox.RdfFormat.N_TRIPLES), format="nt")
-        results = [r for r in consistency.check_graph(graph) if str(getattr(r, "finding", "")) == iri]
-        return (results[0] if results else None), None
-    except Exception as exc:  # noqa: BLE001 - another module's failure must not break the page
+        return consistency.check_finding(graph, iri), None
+    except Exception as exc:  # noqa: BLE001 - a failing check must not break the page
         return None, f"consistency check unavailable: {exc}"
 
 
