@@ -32,6 +32,12 @@ def service_url(request: Request) -> str:
     return base
 
 
+def rdf_triples(triples: list[ox.Triple], media_type: str, settings: Settings) -> Response:
+    """Triples in an RDF format; only JSON-LD reads the ontology's context file, compacting with it."""
+    context = describe.jsonld_context(settings.ontology_dir) if media_type == JSON_LD else None
+    return rdf_response(describe.serialize_triples(triples, media_type, context), media_type)
+
+
 @router.get("/id/{path:path}", summary="Dereference an instance IRI (HTML, Turtle, JSON-LD, N-Triples, RDF/XML)")
 def resource(
     path: str,
@@ -52,8 +58,7 @@ def resource(
     triples = describe.resource_triples(store, iri)
     if not triples:
         return Response(f"nothing is known about <{iri}>\n", status_code=404, media_type="text/plain")
-    context = describe.jsonld_context(settings.ontology_dir)
-    return rdf_response(describe.serialize_triples(triples, media_type, context), media_type)
+    return rdf_triples(triples, media_type, settings)
 
 
 @router.get("/.well-known/void", summary="VoID and DCAT description of the dataset (Turtle by default)")
@@ -74,9 +79,7 @@ def void(
     )
     if media_type == TURTLE:
         return rdf_response(turtle.encode(), TURTLE)
-    triples = [q.triple for q in ox.parse(turtle.encode(), format=ox.RdfFormat.TURTLE)]
-    body = describe.serialize_triples(triples, media_type, describe.jsonld_context(settings.ontology_dir))
-    return rdf_response(body, media_type)
+    return rdf_triples([q.triple for q in ox.parse(turtle.encode(), format=ox.RdfFormat.TURTLE)], media_type, settings)
 
 
 @router.get("/dump.ttl", summary="The whole default graph as Turtle")
