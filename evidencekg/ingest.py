@@ -308,9 +308,7 @@ def write_batch(store: Store, batch: Batch, digest: str, replace: bool = False) 
             store.update(f"{delete_document_update(batch.document)} ;\nINSERT DATA {{\n{data_block(quads_of(batch.graph))}\n}}")
         else:
             store.load(batch.graph.serialize(format="nt", encoding="utf-8"), "application/n-triples")
-        flush = getattr(store, "flush", None)
-        if callable(flush):
-            flush()
+        store.flush()
 
 
 def delete_document_update(document: URIRef) -> str:

@@ -228,9 +228,7 @@ def reload_shipped(store: Store, settings: Settings, progress: Progress | None =
         gone = sorted(before.difference(new), key=str)
         snapshot.stage(new, stamp)
         store.update(reload_update(gone, new, stamp))
-        flush = getattr(store, "flush", None)
-        if flush is not None:
-            flush()
+        store.flush()
         snapshot.commit()
     return Reload(stamp, len(gone), len(set(new) - before), old is not None)
 

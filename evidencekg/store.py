@@ -99,6 +99,9 @@ class Store(Protocol):
     def graph_exists(self, graph: str | None) -> bool:
         """Whether a named graph exists (the default graph always exists)."""
 
+    def flush(self) -> None:
+        """Make the writes so far durable (nothing to do where the server owns durability)."""
+
     def __len__(self) -> int:
         """Number of quads held."""
 
