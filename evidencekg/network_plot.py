@@ -9,7 +9,7 @@ import networkx as nx
 
 from evidencekg.forest import ForestRow, figure_bytes, forest_plot
 from evidencekg.measures import measure_name
-from evidencekg.network import CONSTRUCT, FINDING, STRUCTURE_KINDS, findings_between
+from evidencekg.network import CONSTRUCT, FINDING, STRUCTURE_KINDS, findings_between, slug_of
 from evidencekg.network_export import NEGATIVE, NODE_COLOURS, POSITIVE, STRUCTURE_COLOUR, edge_colour
 from evidencekg.network_layout import Position, layered_layout, left_anchored
 
@@ -218,14 +218,14 @@ def pair_rows(graph: nx.MultiDiGraph, a: str, b: str) -> list[ForestRow]:
     for f in pair_findings(graph, a, b):
         if "estimate" not in f:
             continue
-        label = f.get("source_label") or f["finding"].rsplit("/", 1)[-1]
+        label = f.get("source_label") or slug_of(f["finding"])
         if f.get("subgroup"):
             label += f" ({f['subgroup']})"
         label += f"\n{graph.nodes[f['from']]['label']} \u2192 {graph.nodes[f['to']]['label']}"  # as the source states it
         note = ", ".join(x for x in (
             f"k = {f['k']}" if "k" in f else (f"k {f['k_description']}" if "k_description" in f else ""),
             f"N = {f['n']}" if "n" in f else "",
-            f["finding"].rsplit("/", 1)[-1],
+            slug_of(f["finding"]),
         ) if x)
         rows.append(ForestRow(label, f["estimate"], f.get("ci_lower"), f.get("ci_upper"), note=note))
     return rows
