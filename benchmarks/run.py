@@ -58,12 +58,10 @@ def ingest_and_query() -> None:
     import rdflib
 
     from evidencekg.ingest import ingest
-    from evidencekg.loader import ensure_loaded
-    from evidencekg.store import OxigraphStore
+    from evidencekg.loader import shipped_store
 
     settings = get_settings()
-    store = OxigraphStore()
-    ensure_loaded(store, settings)
+    store = shipped_store(settings)
     if METAPSY.is_file():
         start = time.perf_counter()
         result = ingest(store, METAPSY, settings=settings)
