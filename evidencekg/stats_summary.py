@@ -17,9 +17,11 @@ _CLASSES = "SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?class } GROUP
 _FINDINGS = sparql_prologue() + (
     "SELECT (COUNT(DISTINCT ?f) AS ?n) WHERE { VALUES ?t { ekg:ReportedFinding ekg:DerivedFinding ekg:Finding } ?f a ?t }"
 )
+_IS_CONSTRUCT = f"{{ ?c a ekg:Construct }} UNION {{ ?c skos:inScheme <{CONSTRUCT_SCHEME}> }}"
+_CONSTRUCT_COUNT = sparql_prologue() + f"SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE {{ {_IS_CONSTRUCT} }}"
 _CONSTRUCTS = sparql_prologue() + f"""
 SELECT ?c (SAMPLE(?l) AS ?label) (COUNT(DISTINCT ?f) AS ?findings) WHERE {{
-  {{ ?c a ekg:Construct }} UNION {{ ?c skos:inScheme <{CONSTRUCT_SCHEME}> }}
+  {_IS_CONSTRUCT}
   OPTIONAL {{ ?c skos:prefLabel ?l }}
   OPTIONAL {{ ?f ekg:fromConstruct|ekg:toConstruct ?c }}
 }} GROUP BY ?c ORDER BY LCASE(STR(?label))
@@ -81,7 +83,7 @@ def counts(store: Store) -> Counts:
         distinct_properties=_int(distinct, "properties"),
         distinct_objects=_int(distinct, "objects"),
         findings=_int(store.select(_FINDINGS), "n"),
-        constructs=len(store.select(_CONSTRUCTS)),
+        constructs=_int(store.select(_CONSTRUCT_COUNT), "n"),
         publications=classes.get(str(EKG.Publication), 0),
         sources=classes.get(str(EKG.SourceDocument), 0),
         classes=classes,
