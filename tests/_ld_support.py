@@ -1,4 +1,4 @@
-"""Helpers for the linked-data and home-page tests: the shipped evidence read independently, Chromium settings."""
+"""Helpers for the linked-data and home-page tests: the shipped evidence read independently, Chromium settings (the browser tests share them)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from pathlib import Path
 import rdflib
 
 from evidencekg.loader import evidence_files
-from tests._server import live_server  # noqa: F401 - the protocol engineer's shared helper, re-exported
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -11,7 +11,8 @@ import pytest
 from evidencekg.loader import shipped_store
 from evidencekg.settings import Settings, get_settings
 from service.app import create_app
-from tests._ld_support import CHROMIUM, CHROMIUM_ARGS, live_server
+from tests._ld_support import CHROMIUM, CHROMIUM_ARGS
+from tests._server import live_server
 
 pytestmark = [
     pytest.mark.browser,

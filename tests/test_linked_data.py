@@ -22,7 +22,8 @@ from evidencekg.namespaces import BIBO, EKG, ID, SKOS
 from evidencekg.settings import Settings, get_settings
 from evidencekg.store import OxigraphStore
 from service.app import create_app
-from tests._ld_support import live_server, shipped_graph
+from tests._ld_support import shipped_graph
+from tests._server import live_server
 
 VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
 DCAT = rdflib.Namespace("http://www.w3.org/ns/dcat#")

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+from tests._ld_support import CHROMIUM, CHROMIUM_ARGS
+
 CONSTRUCTS, FINDINGS = 12, 6  # docs/model.md: the seed's constructs and association findings
 
 pytestmark = [
@@ -24,7 +23,7 @@ def browser() -> Iterator[object]:
     """One headless Chromium for the module."""
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield launched
         launched.close()
 
