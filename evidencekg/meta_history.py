@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 import pyoxigraph as ox
 
 from evidencekg.citations import short_citation
-from evidencekg.meta_store import resolve
+from evidencekg.meta_store import resolve, year_of
 from evidencekg.namespaces import sparql_prologue
 from evidencekg.store import Store
 
@@ -96,10 +96,9 @@ def history(store: Store, a: str, b: str) -> list[HistoryRow]:
         )  # fmt: skip
         if "subgroup" in r:
             note = (note + "; " if note else "") + f"subgroup: {r['subgroup'].value}"
-        year_term = r.get("year") or r.get("generated")
         result.append(HistoryRow(
             finding=r["f"].value,
-            year=int(year_term.value[:4]) if year_term is not None and year_term.value[:4].isdigit() else None,
+            year=year_of(r.get("year") or r.get("generated")),  # type: ignore[arg-type]
             source=short_citation(r["source"].value) if "source" in r else r["f"].value.rsplit("/", 1)[-1],
             kind="derived" if r["kind"].value.endswith("DerivedFinding") else "reported",
             pair_label=pair_label, estimate=float(r["est"].value),

@@ -151,7 +151,8 @@ def _aggregate(effects: list[tuple[float, float]]) -> tuple[float, float]:
     return sum(ys) / m, (sum(vs) + cov) / m**2
 
 
-def _year(term: ox.Literal | None) -> int | None:
+def year_of(term: ox.Literal | None) -> int | None:
+    """The year a date, dateTime or gYear literal starts with (None when absent or not a year)."""
     return int(term.value[:4]) if term is not None and term.value[:4].isdigit() else None
 
 
@@ -190,7 +191,7 @@ def study_effects(
             continue
         study = r["study"].value
         per_study[study].append((r["f"].value, y, v))
-        meta[study] = (r["label"].value if "label" in r else study.rsplit("/", 1)[-1], _year(r.get("year")))  # type: ignore[arg-type]
+        meta[study] = (r["label"].value if "label" in r else study.rsplit("/", 1)[-1], year_of(r.get("year")))  # type: ignore[arg-type]
     effects = []
     for study, items in sorted(per_study.items(), key=lambda kv: (meta[kv[0]][1] or 0, meta[kv[0]][0])):
         y, v = _aggregate([(y, v) for _, y, v in items])
