@@ -86,13 +86,14 @@ def parse_file(path: Path) -> list[ox.Quad]:
     return quads
 
 
+def ttl_files(folder: Path) -> list[Path]:
+    """The Turtle files directly in a folder, sorted (none when the folder is missing)."""
+    return sorted(p for p in folder.glob("*.ttl") if p.is_file()) if folder.is_dir() else []
+
+
 def evidence_files(settings: Settings) -> list[Path]:
     """The shipped evidence: ontology/*.ttl then data/*.ttl, each sorted (ontology/checks excluded)."""
-    files: list[Path] = []
-    for folder in (settings.ontology_dir, settings.data_dir):
-        if folder.is_dir():
-            files += sorted(p for p in folder.glob("*.ttl") if p.is_file())
-    return files
+    return ttl_files(settings.ontology_dir) + ttl_files(settings.data_dir)
 
 
 def fingerprint(files: Iterable[Path]) -> str:

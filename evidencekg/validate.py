@@ -13,7 +13,7 @@ from pyshacl import validate as shacl_validate
 from pyshacl.graph_abstraction import OxigraphDataGraph
 from rdflib.namespace import RDF, SH
 
-from evidencekg.loader import LoadError, ParseProblem, parse_file
+from evidencekg.loader import LoadError, ParseProblem, parse_file, ttl_files
 from evidencekg.results import compact
 from evidencekg.settings import Settings, get_settings
 
@@ -384,4 +384,4 @@ def validate_files(files: Sequence[Path], settings: Settings | None = None) -> V
 
 def default_validation_files(settings: Settings) -> list[Path]:
     """Every file in data/ (what `evidencekg validate` checks, with the ontology, when given no files)."""
-    return sorted(p for p in settings.data_dir.glob("*.ttl") if p.is_file()) if settings.data_dir.is_dir() else []
+    return ttl_files(settings.data_dir)

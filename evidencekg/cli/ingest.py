@@ -10,6 +10,7 @@ import rdflib
 import typer
 
 from evidencekg.cli.evidence import fail
+from evidencekg.loader import ttl_files
 from evidencekg.settings import get_settings
 
 
@@ -53,7 +54,7 @@ def _graph(files: list[Path] | None, store: Path | None) -> rdflib.Graph:
         graph.parse(data=data, format="nt")
         return graph
     settings = get_settings()
-    for path in files or sorted(settings.data_dir.glob("*.ttl")):
+    for path in files or ttl_files(settings.data_dir):
         try:
             graph.parse(path)
         except Exception as exc:  # rdflib raises many parser types; report the file either way
