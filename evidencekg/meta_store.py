@@ -279,8 +279,10 @@ def derived_batch(store: Store, result: PairPool, now: datetime | None = None) -
 def save_derived(store: Store, result: PairPool, settings: Settings | None = None) -> str:
     """Validate and write the pooled pair as an ekg:DerivedFinding; returns its IRI."""
     batch = derived_batch(store, result)
-    linked_context(store, batch)
-    validate_batch(batch, settings or get_settings())
-    store.load(batch.graph.serialize(format="nt", encoding="utf-8"), "application/n-triples")
+    with store.write_lock:  # one writer from reading the inputs' context to the commit, as every write
+        linked_context(store, batch)
+        validate_batch(batch, settings or get_settings())
+        store.load(batch.graph.serialize(format="nt", encoding="utf-8"), "application/n-triples")
+        store.flush()
     return str(batch.document)
 
