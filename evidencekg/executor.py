@@ -95,9 +95,10 @@ class DirectExecutor:
     ) -> tuple[str, bytes]:
         """Check SERVICE targets, then forward the query."""
         formats_for(choose)
-        guard.check(query, self.settings.service_allowlist, base_iri)
+        reaching = guard.check(query, self.settings.service_allowlist, base_iri)
         try:
-            return self.store.query_serialized(query, choose, default_graphs, named_graphs, bindings)
+            with guard.remote_errors_hidden(reaching):
+                return self.store.query_serialized(query, choose, default_graphs, named_graphs, bindings)
         except httpx.TimeoutException as exc:
             raise QueryTimeout(f"the remote endpoint did not answer within {self.settings.query_timeout:g} s") from exc
         except httpx.TransportError as exc:
@@ -178,7 +179,6 @@ class ProcessExecutor:
     ) -> tuple[str, bytes]:
         """Run a query in a worker; QueryTimeout (worker killed) when it outlives settings.query_timeout."""
         formats = formats_for(choose)
-        guard.check(query, self.settings.service_allowlist, base_iri)
         timeout = self.settings.query_timeout
         job = worker.Job(
             query,
@@ -189,6 +189,7 @@ class ProcessExecutor:
             self.settings.result_limit,
             self._source(),
             tuple((bindings or {}).items()),
+            tuple(self.settings.service_allowlist),
         )
         w = self._acquire(time.monotonic() + timeout)
         switched = w.source != job.source

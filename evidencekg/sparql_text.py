@@ -26,6 +26,9 @@ _PNAME = re.compile(
 _IRIREF = re.compile(r'<((?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*)>')
 _VAR = re.compile(rf"[?$]([{_PN_CHARS_BASE}_0-9][{_PN_CHARS_BASE}_0-9\u00b7\u0300-\u036f\u203f-\u2040]*)")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
+# A maximal run of characters that names, words and numbers are made of: read once, then split, so that
+# tokenizing stays linear (matching _PNAME at every offset of a long colon-free run was quadratic).
+_RUN = re.compile(rf"(?:[{_PN_CHARS}.:%]|\\[_~.\-!$&'()*+,;=/?#@%])+")
 _STRINGS = (
     re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""', re.S),
     re.compile(r"'''(?:[^'\\]|\\.|'(?!''))*'''", re.S),
@@ -89,18 +92,34 @@ def tokenize(text: str) -> Iterator[Token]:
                 yield Token(VAR, var.group(1), pos)
                 pos = var.end()
                 continue
-        pname = _PNAME.match(text, pos)
+        run = _RUN.match(text, pos)
+        if run is None:
+            yield Token(PUNCT, char, pos)
+            pos += 1
+            continue
+        name = run.group(0).rstrip(".")
+        if not name:
+            yield Token(PUNCT, char, pos)
+            pos += 1
+            continue
+        token, length = _name_token(name, pos)
+        yield token
+        pos += length
+
+
+def _name_token(run: str, start: int) -> tuple[Token, int]:
+    """The token at the start of a run of name characters, and how many characters it covers.
+
+    A run holding a colon starts with a prefixed name; one without is a word (a keyword when it is all
+    ASCII letters, digits and '_'; otherwise a bare name or number that no rule here cares about).
+    """
+    if ":" in run:
+        pname = _PNAME.match(run)
         if pname and pname.group(0):
-            yield Token(PNAME, pname.group(0), pos)
-            pos = pname.end()
-            continue
-        word = _WORD.match(text, pos)
-        if word:
-            yield Token(WORD, word.group(0).upper(), pos)
-            pos = word.end()
-            continue
-        yield Token(PUNCT, char, pos)
-        pos += 1
+            return Token(PNAME, pname.group(0), start), pname.end()
+        word = _WORD.match(run)
+        return (Token(WORD, word.group(0).upper(), start), word.end()) if word else (Token(PUNCT, run[0], start), 1)
+    return Token(WORD, run.upper(), start), len(run)
 
 
 class Prologue:

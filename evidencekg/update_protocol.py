@@ -1,26 +1,32 @@
-"""Prepare a SPARQL Update received by the protocol: allowlist check and protocol dataset (using-graph-uri)."""
+"""Prepare a SPARQL Update received by the protocol: its protocol dataset (using-graph-uri) written into the text."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from evidencekg import guard
+import pyoxigraph as ox
+
 from evidencekg.errors import BadRequest
 from evidencekg.sparql_text import PUNCT, WORD, Token, block_end, tokenize, top_level_words
 
 
-def prepare_update(
-    text: str,
-    allowlist: Sequence[str],
-    using_graphs: Sequence[str] = (),
-    using_named_graphs: Sequence[str] = (),
-    base_iri: str | None = None,
-) -> str:
-    """The update text to execute (run it with base_iri), or BadRequest/Forbidden saying what is wrong."""
-    guard.check(text, allowlist, base_iri)
+def prepare_update(text: str, using_graphs: Sequence[str] = (), using_named_graphs: Sequence[str] = ()) -> str:
+    """The update text to execute, or BadRequest saying what is wrong (SERVICE/LOAD are checked on the result, by writes)."""
+    for graph in (*using_graphs, *using_named_graphs):
+        check_graph_iri(graph)
     if using_graphs or using_named_graphs:
         text = with_using(text, using_graphs, using_named_graphs)
     return text
+
+
+def check_graph_iri(value: str) -> None:
+    """BadRequest unless `value` is one absolute IRI (nothing that could close the <...> it is written into)."""
+    try:
+        ox.NamedNode(value)
+    except ValueError as exc:
+        raise BadRequest(f"using-graph-uri/using-named-graph-uri {value!r} is not an absolute IRI: {exc}") from None
+    if any(char in value for char in '<>"{}|^`\\ ') or any(ord(char) < 0x21 for char in value):
+        raise BadRequest(f"using-graph-uri/using-named-graph-uri {value!r} holds characters an IRI may not hold")
 
 
 def with_using(text: str, using_graphs: Sequence[str], using_named_graphs: Sequence[str]) -> str:

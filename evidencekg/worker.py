@@ -22,6 +22,7 @@ from multiprocessing.connection import Connection
 
 import pyoxigraph as ox
 
+from evidencekg import guard
 from evidencekg.errors import NotAcceptable, QuerySyntaxError, ResultTooLarge, StoreError
 from evidencekg.parse_errors import error_position, parse_error_message
 from evidencekg.store import (
@@ -60,6 +61,7 @@ class Job:
     limit: int
     source: Source
     bindings: tuple[tuple[str, Term], ...] = ()  # pre-bound variables (a named query's parameters)
+    allowlist: tuple[str, ...] = ()  # settings.service_allowlist, checked here, under the timeout
 
 
 class _TooMany(Exception):
@@ -120,6 +122,13 @@ def too_large(limit: int, what: str) -> ResultTooLarge:
 
 
 def execute(store: ox.Store, job: Job) -> tuple[str, bytes]:
+    """Check SERVICE targets, then run the job (see _execute); a failed remote call never shows its answer."""
+    reaching = guard.check(job.query, job.allowlist, job.base_iri)
+    with guard.remote_errors_hidden(reaching):
+        return _execute(store, job)
+
+
+def _execute(store: ox.Store, job: Job) -> tuple[str, bytes]:
     """Run a job: negotiate, count against the limit, serialize. Raises StoreError subclasses."""
     try:
         result = bound_query(

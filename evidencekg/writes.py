@@ -325,10 +325,11 @@ def _apply(
 
 def sparql_update(store: Store, update_text: str, settings: Settings, *, base_iri: str | None = None) -> WriteResult:
     """Run a SPARQL Update after checking its LOAD/SERVICE targets and the shapes; atomic."""
-    guard.check(update_text, settings.service_allowlist, base_iri)
+    reaching = guard.check(update_text, settings.service_allowlist, base_iri, update=True)
     if base_iri:  # a prologue BASE, so the copy and a re-run on the live store resolve alike
         update_text = f"BASE <{iri(base_iri).value}>\n{update_text}"
-    return _apply(store, update_text, settings, exact_delta=True)
+    with guard.remote_errors_hidden(reaching):
+        return _apply(store, update_text, settings, exact_delta=True)
 
 
 def _payload_quads(graph: str | None, parts: Sequence[Payload], base_iri: str | None) -> list[ox.Quad]:

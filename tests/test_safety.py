@@ -20,6 +20,7 @@ from evidencekg import guard
 from evidencekg.errors import Forbidden
 from evidencekg.namespaces import EKG
 from evidencekg.store import OxigraphStore
+from tests._listener import Listener
 from tests._server import free_port, live_server, memory_app
 
 TOKEN = "safety-token"
@@ -28,36 +29,6 @@ LIMIT = 500
 TRIPLES = 3000
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?b . ?c ?q ?d . ?e ?r ?f }"  # 2.7e10 rows: never finishes
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-class Listener:
-    """A TCP listener on loopback that counts connections (a SERVICE/LOAD target that must stay untouched)."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/sparql"
-        self.connections = 0
-        self.stop = False
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    def _accept(self) -> None:
-        while not self.stop:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.connections += 1
-            conn.close()
-
-    def close(self) -> None:
-        """Stop listening."""
-        self.stop = True
-        self.thread.join(2)
-        self.sock.close()
 
 
 def generated_store() -> OxigraphStore:
@@ -114,7 +85,7 @@ def test_service_to_loopback_is_refused(safe_server: tuple[str, object], listene
     )
     response = query(base_url, text)
     assert response.status_code == 400, response.text
-    assert "SERVICE" in response.text and "not allowed" in response.text
+    assert "SERVICE" in response.text and ("not allowed" in response.text or "could not be read" in response.text)
     time.sleep(0.2)
     assert listener.connections == 0
 
@@ -163,7 +134,7 @@ def test_guard_reads_sparql_like_the_parser() -> None:
         guard.check("SELECT * { SERVICE ?x {} }", ["http://ok/"])
     guard.check("SELECT * { SERVICE ?x {} }", ["*"])
     guard.check("PREFIX ok: <http://ok/> SELECT * { SERVICE ok:sparql {} }", ["http://ok/"])
-    with pytest.raises(Forbidden, match="not declared"):
+    with pytest.raises(Forbidden, match="Unknown namespace prefix"):
         guard.check("SELECT * { SERVICE undeclared:x {} }", ["http://ok/"])
 
 

@@ -61,7 +61,7 @@ async def _update(request: Request, parsed: ProtocolRequest) -> Response:
     require_write_token(request)
     settings: Settings = request.app.state.settings
     base = endpoint_url(request)
-    text = prepare_update(parsed.text, settings.service_allowlist, parsed.using_graphs, parsed.using_named_graphs, base)
+    text = await run_in_threadpool(prepare_update, parsed.text, parsed.using_graphs, parsed.using_named_graphs)
     result = await run_in_threadpool(writes.sparql_update, request.app.state.store, text, settings, base_iri=base)
     notify_write(request)
     return Response(
