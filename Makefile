@@ -22,6 +22,7 @@ serve: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check evidencekg service tests
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

@@ -34,12 +34,12 @@ def line(name: str, ours: float, peer: float, peer_name: str) -> None:
 
 
 def pooling() -> None:
-    """REML and DL on 200 studies: evidencekg.meta vs PyMARE and statsmodels."""
+    """REML and DL on 200 studies: evidencekg.meta.pooling vs PyMARE and statsmodels."""
     from pymare import Dataset
     from pymare.estimators import DerSimonianLaird, VarianceBasedLikelihoodEstimator
     from statsmodels.stats.meta_analysis import combine_effects
 
-    from evidencekg.meta import pool
+    from evidencekg.meta.pooling import pool
 
     rng = np.random.default_rng(7)
     y, v = rng.normal(0.3, 0.3, 200), rng.uniform(0.01, 0.1, 200)
@@ -57,8 +57,8 @@ def ingest_and_query() -> None:
     """Metapsy ingest throughput; the pair query on Oxigraph vs rdflib's own SPARQL engine."""
     import rdflib
 
-    from evidencekg.ingest import ingest
-    from evidencekg.loader import shipped_store
+    from evidencekg.evidence.ingest import ingest
+    from evidencekg.load.shipped import shipped_store
 
     settings = get_settings()
     store = shipped_store(settings)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from evidencekg.store import NotAcceptable, QuerySyntaxError, StoreError
-
 __all__ = [
     "BadRequest",
     "Forbidden",
@@ -17,6 +15,18 @@ __all__ = [
     "Unauthorized",
     "UnsupportedMediaType",
 ]
+
+
+class StoreError(Exception):
+    """A store operation failed; the message is meant for the user."""
+
+
+class QuerySyntaxError(StoreError):
+    """The query or update text could not be parsed."""
+
+
+class NotAcceptable(StoreError):
+    """No result format acceptable to the caller exists for this query."""
 
 
 class BadRequest(StoreError):

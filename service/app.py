@@ -8,10 +8,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from evidencekg.executor import create_executor
+from evidencekg.load.watch import watching
 from evidencekg.settings import Settings, get_settings
-from evidencekg.store import Store
-from evidencekg.watch import watching
+from evidencekg.store.backends import open_store
+from evidencekg.store.executor import create_executor
+from evidencekg.store.protocol import Store
 from service import assets, errors
 from service.routers import catalogue, graph_store, home, linked_data, meta, network, sparql
 
@@ -20,8 +21,6 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
     """Build the service over a store (default: the one the settings describe, loaded)."""
     settings = settings or get_settings()
     if store is None:
-        from evidencekg.backends import open_store
-
         store = open_store(settings)
 
     @asynccontextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Request
 
 from evidencekg.settings import Settings
-from evidencekg.store import Store
+from evidencekg.store.protocol import Store
 
 
 def get_store(request: Request) -> Store:
@@ -23,7 +23,7 @@ def notify_write(request: Request) -> None:
 
     Writes through the Store API (update, load, ...) are also seen without it (OxigraphStore.changes);
     it is required after writing any other way, e.g. on `store.oxigraph` directly. Validated writes
-    belong in evidencekg.writes (SHACL-checked, atomic, under the store's writer lock).
+    belong in evidencekg.evidence.writes (SHACL-checked, atomic, under the store's writer lock).
     """
     executor = getattr(request.app.state, "executor", None)
     if executor is not None:

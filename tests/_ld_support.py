@@ -6,7 +6,7 @@ from pathlib import Path
 
 import rdflib
 
-from evidencekg.loader import evidence_files
+from evidencekg.load.shipped import evidence_files
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

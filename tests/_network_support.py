@@ -1,7 +1,7 @@
 """Test-only evidence for the construct network: a derived (pooled) finding beside the shipped reported ones.
 
 Two primary-study correlations between attachment anxiety and the relational bond (test
-fixtures, not evidence) and the finding pooled from them, computed here with evidencekg.meta
+fixtures, not evidence) and the finding pooled from them, computed here with evidencekg.meta.pooling
 (REML, Fisher z) and stored the way a saved pooled result is described in docs/model.md:
 `ekg:DerivedFinding`, `prov:wasDerivedFrom` each input, `ekg:poolingMethod`, `prov:generatedAtTime`.
 """
@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import math
 
-from evidencekg.loader import shipped_store
-from evidencekg.meta import pool_correlations
+from evidencekg.load.shipped import shipped_store
+from evidencekg.meta.pooling import pool_correlations
 from evidencekg.settings import get_settings
-from evidencekg.store import OxigraphStore
+from evidencekg.store.embedded import OxigraphStore
 
 C = "https://w3id.org/evidencekg/id/construct/"
 F = "https://w3id.org/evidencekg/id/finding/"

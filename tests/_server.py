@@ -26,9 +26,9 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
-from evidencekg.loader import ensure_loaded
+from evidencekg.load.shipped import ensure_loaded
 from evidencekg.settings import get_settings
-from evidencekg.store import OxigraphStore
+from evidencekg.store.embedded import OxigraphStore
 
 STARTUP_TIMEOUT = 20.0
 

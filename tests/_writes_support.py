@@ -13,8 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from evidencekg.remote import RemoteStore
-from evidencekg.store import OxigraphStore, Store
+from evidencekg.store.embedded import OxigraphStore
+from evidencekg.store.protocol import Store
+from evidencekg.store.remote import RemoteStore
 from tests._server import free_port
 
 TOKEN = "s3cret-test-token"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from evidencekg.loader import shipped_store
+from evidencekg.load.shipped import shipped_store
 from evidencekg.settings import Settings, get_settings
-from evidencekg.store import OxigraphStore
+from evidencekg.store.embedded import OxigraphStore
 
 
 @pytest.fixture

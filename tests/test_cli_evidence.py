@@ -13,9 +13,10 @@ import pytest
 from typer.testing import CliRunner
 
 from evidencekg.cli import app
-from evidencekg.loader import LoadError, ensure_loaded, evidence_files, stored_fingerprint
+from evidencekg.load.shipped import ensure_loaded, evidence_files, stored_fingerprint
 from evidencekg.settings import Settings, get_settings
-from evidencekg.store import OxigraphStore
+from evidencekg.store.embedded import OxigraphStore
+from evidencekg.store.files import LoadError
 from tests._evidence_support import MUTATIONS, write_finding
 
 runner = CliRunner()

@@ -9,8 +9,8 @@ import rdflib
 from typer.testing import CliRunner
 
 from evidencekg.cli import app
-from evidencekg.consistency import check_finding, check_graph, check_values, p_from_ci, reported
 from evidencekg.settings import get_settings
+from evidencekg.shapes.consistency import check_finding, check_graph, check_values, p_from_ci, reported
 
 FINDING = rdflib.Namespace("https://w3id.org/evidencekg/id/finding/")
 

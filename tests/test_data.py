@@ -554,7 +554,7 @@ def test_context_round_trips_a_data_file():
 
 def test_pearson_r_out_of_range_is_a_violation():
     """A finding added to the shipped evidence (the library's Oxigraph-backed pyshacl run: seconds faster)."""
-    from evidencekg.validate import validate_graph
+    from evidencekg.shapes.validate import validate_graph
 
     bad = rdflib.Graph()
     finding = URIRef(ID + "finding/test-impossible-r")

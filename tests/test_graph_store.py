@@ -11,7 +11,8 @@ import rdflib
 from rdflib.compare import isomorphic
 
 from evidencekg.settings import get_settings
-from evidencekg.store import OxigraphStore, Store
+from evidencekg.store.embedded import OxigraphStore
+from evidencekg.store.protocol import Store
 from service.app import create_app
 from tests._evidence_support import FINDING, MUTATIONS, VALID_FINDING
 from tests._server import live_server

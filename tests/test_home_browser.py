@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from evidencekg.loader import shipped_store
+from evidencekg.load.shipped import shipped_store
 from evidencekg.settings import Settings, get_settings
 from service.app import create_app
 from tests._ld_support import CHROMIUM, CHROMIUM_ARGS

@@ -11,11 +11,11 @@ import pytest
 from typer.testing import CliRunner
 
 from evidencekg.cli import app
-from evidencekg.ingest import AlreadyIngested, IngestError, ingest
-from evidencekg.meta_store import PairError, parse_where, pool_pair, save_derived
-from evidencekg.namespaces import sparql_prologue
+from evidencekg.evidence.ingest import AlreadyIngested, IngestError, ingest
+from evidencekg.meta.pairs import PairError, parse_where, pool_pair, save_derived
+from evidencekg.model.namespaces import sparql_prologue
 from evidencekg.settings import Settings
-from evidencekg.store import OxigraphStore
+from evidencekg.store.embedded import OxigraphStore
 from tests._ingest_support import METAPSY_ROWS, SHEET_HEADER, SHEET_ROWS, metapsy, sheet, with_columns
 from tests._server import live_server, memory_app
 from tests._writes_support import oxigraph_serve, remote_store

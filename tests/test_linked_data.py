@@ -17,10 +17,10 @@ import pytest
 import rdflib
 from rdflib.namespace import RDF
 
-from evidencekg.loader import shipped_store
-from evidencekg.namespaces import BIBO, EKG, ID, SKOS
+from evidencekg.load.shipped import shipped_store
+from evidencekg.model.namespaces import BIBO, EKG, ID, SKOS
 from evidencekg.settings import Settings, get_settings
-from evidencekg.store import OxigraphStore
+from evidencekg.store.embedded import OxigraphStore
 from service.app import create_app
 from tests._ld_support import shipped_graph
 from tests._server import live_server
@@ -143,7 +143,7 @@ def test_finding_page_shows_numbers_provenance_and_links(client: httpx.Client, s
 
 
 def test_finding_page_shows_the_consistency_check(client: httpx.Client) -> None:
-    pytest.importorskip("evidencekg.consistency", reason="the consistency checker is not installed")
+    pytest.importorskip("evidencekg.shapes.consistency", reason="the consistency checker is not installed")
     text = page_text(client.get("/id/finding/notsu2024-anxiety-alliance", headers={"Accept": "text/html"}))
     assert "Consistency of the reported numbers" in text
     assert "ok-within-rounding" in text  # r = -.09, CI [-.15, -.03], p = .01 agree only within rounding

@@ -16,8 +16,8 @@ from statsmodels.stats.meta_analysis import combine_effects
 from typer.testing import CliRunner
 
 from evidencekg.cli import app
-from evidencekg.meta import pool, pool_correlations, tau2_estimate, typical_variance
-from evidencekg.meta_sensitivity import cumulative, leave_one_out
+from evidencekg.meta.pooling import pool, pool_correlations, tau2_estimate, typical_variance
+from evidencekg.meta.sensitivity import cumulative, leave_one_out
 
 # dat.bcg (Colditz et al. 1994, as shipped with metafor): tpos, tneg, cpos, cneg per trial.
 BCG = [(4, 119, 11, 128), (6, 300, 29, 274), (3, 228, 11, 209), (62, 13536, 248, 12619),
@@ -178,7 +178,7 @@ def test_cli_pool_correlations_json_keys_and_values(tmp_path: Path) -> None:
 
 
 def _summary(rs: list[float], ns: list[int]) -> dict[str, object]:
-    from evidencekg.meta import correlation_summary
+    from evidencekg.meta.pooling import correlation_summary
 
     return correlation_summary(pool_correlations(rs, ns, "DL"))
 
@@ -240,8 +240,8 @@ def table_rows(output: str) -> dict[str, str]:
 
 
 def test_measure_names_for_display() -> None:
-    from evidencekg.measures import measure_name
-    from evidencekg.namespaces import HEDGES_G, PEARSON_R
+    from evidencekg.model.measures import measure_name
+    from evidencekg.model.namespaces import HEDGES_G, PEARSON_R
 
     assert (measure_name(str(PEARSON_R)), measure_name(str(HEDGES_G), None)) == ("Pearson's r", "Hedges' g")
     assert measure_name("http://purl.obolibrary.org/obo/STATO_0000100") == "obo:STATO_0000100"  # no label: a CURIE, not the IRI
@@ -354,9 +354,9 @@ HETEROGENEOUS_SHEET = (
 
 def test_saved_tiny_q_p_value_is_stored_faithfully_and_shown_below_0_0001(tmp_path: Path) -> None:
     """Two large studies that disagree: Cochran's Q p is about 1e-22; stored as that number, shown as "< 0.0001", never 0."""
-    from evidencekg.ingest import ingest
-    from evidencekg.loader import shipped_store
-    from evidencekg.meta_store import pool_pair, save_derived
+    from evidencekg.evidence.ingest import ingest
+    from evidencekg.load.shipped import shipped_store
+    from evidencekg.meta.pairs import pool_pair, save_derived
     from evidencekg.settings import get_settings
     from tests._server import live_server, memory_app
 

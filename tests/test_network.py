@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from evidencekg.cli import app as cli_app
-from evidencekg.network import (
+from evidencekg.network.build import (
     FINDING,
     LAYERS,
     STRUCTURE_KINDS,
@@ -31,10 +31,10 @@ from evidencekg.network import (
     neighbourhood,
     resolve_construct,
 )
-from evidencekg.network_export import export_network
-from evidencekg.network_paths import INDIRECT_NOTE, find_paths
-from evidencekg.network_plot import pair_rows
-from evidencekg.store import OxigraphStore
+from evidencekg.network.export import export_network
+from evidencekg.network.paths import INDIRECT_NOTE, find_paths
+from evidencekg.network.pictures import pair_rows
+from evidencekg.store.embedded import OxigraphStore
 
 C = "https://w3id.org/evidencekg/id/construct/"
 F = "https://w3id.org/evidencekg/id/finding/"
@@ -74,7 +74,7 @@ DOIS = {"notsu2024": "10.1080/10503307.2024.2370344", "flueckiger2018": "10.1037
 @pytest.fixture(scope="module")
 def graph() -> nx.MultiDiGraph:
     """The network over the shipped evidence, with both layers."""
-    from evidencekg.loader import shipped_store
+    from evidencekg.load.shipped import shipped_store
     from evidencekg.settings import get_settings
 
     return build_network(shipped_store(get_settings(memory=True, endpoint=None)), LAYERS)
@@ -432,7 +432,7 @@ def test_exports_show_derived_findings_apart(derived_graph: nx.MultiDiGraph) -> 
 
 def build_network_without_derived() -> nx.MultiDiGraph:
     """The shipped evidence only."""
-    from evidencekg.loader import shipped_store
+    from evidencekg.load.shipped import shipped_store
     from evidencekg.settings import get_settings
 
     return build_network(shipped_store(get_settings(memory=True, endpoint=None)))
@@ -446,7 +446,7 @@ def test_the_sentence_stating_the_number_comes_first(graph: nx.MultiDiGraph) -> 
 
 
 def test_layout_groups_constructs_by_scheme(graph: nx.MultiDiGraph) -> None:
-    from evidencekg.network_layout import PAGE, left_anchored, page_positions, scheme_roots
+    from evidencekg.network.layout import PAGE, left_anchored, page_positions, scheme_roots
 
     pos = page_positions(graph)
     roots = scheme_roots(graph)
@@ -476,7 +476,7 @@ def test_layout_groups_constructs_by_scheme(graph: nx.MultiDiGraph) -> None:
 def test_picture_labels_hide_no_node_and_no_other_label(derived_graph: nx.MultiDiGraph) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    from evidencekg.network_plot import network_figure
+    from evidencekg.network.pictures import network_figure
 
     fig = network_figure(derived_graph)
     canvas = FigureCanvasAgg(fig)

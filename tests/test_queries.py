@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from evidencekg.queries import (
+from evidencekg.query.catalogue import (
     CatalogueError,
     get_query,
     list_queries,
@@ -16,9 +16,9 @@ from evidencekg.queries import (
     select_frame,
     select_rows,
 )
-from evidencekg.results import to_dataframe, to_records
 from evidencekg.settings import Settings
-from evidencekg.store import OxigraphStore
+from evidencekg.store.embedded import OxigraphStore
+from evidencekg.store.results import to_dataframe, to_records
 from tests.test_store_contract import oxigraph_server  # noqa: F401 - the real server fixture
 
 ID = "https://w3id.org/evidencekg/id/"
@@ -307,7 +307,7 @@ def test_derived_findings_are_excluded_or_labelled(loaded_store: OxigraphStore) 
 
 def test_queries_run_through_a_remote_store_too(request: pytest.FixtureRequest, loaded_store: OxigraphStore) -> None:
     """Bindings travel as VALUES to a real endpoint: same answer as the embedded store."""
-    from evidencekg.remote import RemoteStore
+    from evidencekg.store.remote import RemoteStore
 
     base = request.getfixturevalue("oxigraph_server")
     remote = RemoteStore(f"{base}/query", f"{base}/update")

@@ -17,11 +17,11 @@ from typer.testing import CliRunner
 
 from evidencekg.cli import app as cli_app
 from evidencekg.cli.serve import serve_settings
-from evidencekg.ingest import ingest
-from evidencekg.loader import ensure_loaded, reload_shipped, shipped_store
-from evidencekg.meta_store import pool_pair, save_derived
+from evidencekg.evidence.ingest import ingest
+from evidencekg.load.shipped import ensure_loaded, reload_shipped, shipped_store
+from evidencekg.meta.pairs import pool_pair, save_derived
 from evidencekg.settings import Settings, get_settings
-from evidencekg.store import OxigraphStore
+from evidencekg.store.embedded import OxigraphStore
 from tests._ingest_support import metapsy, sheet
 from tests._server import live_server
 

@@ -16,10 +16,10 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from evidencekg import guard
 from evidencekg.errors import Forbidden
-from evidencekg.namespaces import EKG
-from evidencekg.store import OxigraphStore
+from evidencekg.model.namespaces import EKG
+from evidencekg.sparql import guard
+from evidencekg.store.embedded import OxigraphStore
 from tests._listener import Listener
 from tests._server import free_port, live_server, memory_app
 
@@ -256,8 +256,8 @@ def test_serve_binds_loopback_by_default(tmp_path: Path) -> None:
 
 def test_disk_store_workers_read_checkpoints_that_follow_writes(tmp_path: Path) -> None:
     """On disk, workers read backup() checkpoints that follow every write; notify_write covers raw writes; old ones go."""
-    from evidencekg.executor import ProcessExecutor
     from evidencekg.settings import get_settings
+    from evidencekg.store.executor import ProcessExecutor
 
     store = OxigraphStore(tmp_path / "store")
     store.update("INSERT DATA { <http://example.org/a> <http://example.org/p> 1 }")
@@ -282,8 +282,8 @@ def test_disk_store_workers_read_checkpoints_that_follow_writes(tmp_path: Path) 
 
 def test_remote_store_query_times_out_with_503(safe_server: tuple[str, object]) -> None:
     """Over a RemoteStore the HTTP timeout (query_timeout) ends a slow query with a 503, not a hang."""
-    from evidencekg.remote import RemoteStore
     from evidencekg.settings import get_settings
+    from evidencekg.store.remote import RemoteStore
     from service.app import create_app
 
     remote_url, _ = safe_server

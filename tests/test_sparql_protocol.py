@@ -11,10 +11,10 @@ import pytest
 from rdflib import Graph, URIRef
 from SPARQLWrapper import CSV, JSON, JSONLD, TSV, TURTLE, XML, SPARQLWrapper
 
-from evidencekg.loader import evidence_files
-from evidencekg.namespaces import EKG
+from evidencekg.load.shipped import evidence_files
+from evidencekg.model.namespaces import EKG
 from evidencekg.settings import get_settings
-from evidencekg.store import QueryKind
+from evidencekg.store.protocol import QueryKind
 from service.negotiation import chooser, parse_accept
 from service.protocol import Operation, parse_request
 
@@ -256,7 +256,8 @@ def test_bound_variables_act_inside_the_where_group(template: str) -> None:
     """A variable bound by `with_values` gives what the literal written in its place gives."""
     import pyoxigraph as ox
 
-    from evidencekg.store import OxigraphStore, with_values
+    from evidencekg.store.embedded import OxigraphStore
+    from evidencekg.store.protocol import with_values
 
     store = OxigraphStore()
     store.oxigraph.extend(
@@ -270,7 +271,7 @@ def test_bound_variables_act_inside_the_where_group(template: str) -> None:
 
 def test_queries_see_writes_made_through_the_store_api() -> None:
     """A write made on the store object (as a loader or importer would) reaches the query workers unannounced."""
-    from evidencekg.store import OxigraphStore
+    from evidencekg.store.embedded import OxigraphStore
     from tests._server import live_server, memory_app
 
     store = OxigraphStore()

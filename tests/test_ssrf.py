@@ -14,9 +14,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from evidencekg import guard
 from evidencekg.errors import Forbidden
-from evidencekg.sparql_text import tokenize
+from evidencekg.sparql import guard
+from evidencekg.sparql.text import tokenize
 from tests._listener import SECRET, Listener
 from tests._server import live_server, memory_app
 

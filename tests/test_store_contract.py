@@ -8,7 +8,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from evidencekg.store import OxigraphStore, QuerySyntaxError, Store
+from evidencekg.errors import QuerySyntaxError
+from evidencekg.store.embedded import OxigraphStore
+from evidencekg.store.protocol import Store
 from tests._writes_support import oxigraph_serve, remote_store
 
 EX = "http://example.org/"

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from evidencekg.store import OxigraphStore, StoreError
+from evidencekg.errors import StoreError
+from evidencekg.store.embedded import OxigraphStore
 
 CLI = Path(sys.executable).with_name("evidencekg")
 HOLDER = (
-    "import sys, time; from pathlib import Path; from evidencekg.store import OxigraphStore; "
+    "import sys, time; from pathlib import Path; from evidencekg.store.embedded import OxigraphStore; "
     "s = OxigraphStore(Path(sys.argv[1])); print('open', flush=True); time.sleep(60)"
 )
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import rdflib
 
-from evidencekg.describe import resource_triples, serialize_triples
-from evidencekg.loader import ensure_loaded
+from evidencekg.load.shipped import ensure_loaded
+from evidencekg.pages.describe import resource_triples, serialize_triples
 from evidencekg.settings import get_settings
-from evidencekg.store import OxigraphStore
+from evidencekg.store.embedded import OxigraphStore
 
 FINDING = "https://w3id.org/evidencekg/id/finding/notsu2024-avoidance-alliance"
 

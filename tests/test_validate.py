@@ -10,7 +10,7 @@ import pytest
 import rdflib
 
 from evidencekg.settings import Settings
-from evidencekg.validate import (
+from evidencekg.shapes.validate import (
     ParseProblem,
     ShapeProblem,
     cached_graph,
@@ -165,7 +165,7 @@ def test_parse_problem_text() -> None:
 
 def test_extra_checks_include_the_consistency_checker_when_present() -> None:
     try:
-        consistency = importlib.import_module("evidencekg.consistency")
+        consistency = importlib.import_module("evidencekg.shapes.consistency")
     except ModuleNotFoundError:
         assert extra_checks() == []
     else:

@@ -1,4 +1,4 @@
-"""The write library (evidencekg.writes) on the shipped evidence: validated before commit, atomic, on embedded and remote stores."""
+"""The write library (evidencekg.evidence.writes) on the shipped evidence: validated before commit, atomic, on embedded and remote stores."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ import httpx
 import pytest
 import rdflib
 
-from evidencekg import writes
-from evidencekg.errors import Forbidden, NotFound, ShapeViolation, UnsupportedMediaType
+from evidencekg.errors import Forbidden, NotFound, QuerySyntaxError, ShapeViolation, UnsupportedMediaType
+from evidencekg.evidence import writes
 from evidencekg.settings import Settings
-from evidencekg.store import OxigraphStore, QuerySyntaxError, Store
+from evidencekg.store.embedded import OxigraphStore
+from evidencekg.store.protocol import Store
 from tests._evidence_support import FINDING, MUTATIONS, VALID_FINDING
 from tests._server import live_server, memory_app
 from tests._writes_support import copy_into, dataset, oxigraph_serve, remote_store

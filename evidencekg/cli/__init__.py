@@ -8,7 +8,7 @@ from typing import Any
 import typer
 
 from evidencekg.cli import evidence, ingest, meta, network, serve
-from evidencekg.store import StoreError
+from evidencekg.errors import StoreError
 
 
 class EvidenceKgApp(typer.Typer):

@@ -13,13 +13,16 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from evidencekg.backends import open_store
-from evidencekg.loader import LoadError, Reload, evidence_files, load_files, reload_shipped, shipped_store
-from evidencekg.queries import load_query, projected_variables, run_query
-from evidencekg.results import columns_of, display, to_records
+from evidencekg.errors import StoreError
+from evidencekg.load.shipped import Reload, evidence_files, load_files, reload_shipped, shipped_store
+from evidencekg.query.catalogue import load_query, projected_variables, run_query
 from evidencekg.settings import Settings, get_settings
-from evidencekg.store import OxigraphStore, Row, Store, StoreError
-from evidencekg.validate import validate_files
+from evidencekg.shapes.validate import validate_files
+from evidencekg.store.backends import open_store
+from evidencekg.store.embedded import OxigraphStore
+from evidencekg.store.files import LoadError
+from evidencekg.store.protocol import Row, Store
+from evidencekg.store.results import columns_of, display, to_records
 
 FORMATS = ("table", "csv", "json")
 

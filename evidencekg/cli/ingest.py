@@ -10,8 +10,13 @@ import rdflib
 import typer
 
 from evidencekg.cli.evidence import fail
-from evidencekg.loader import ttl_files
+from evidencekg.errors import StoreError
+from evidencekg.evidence.ingest import AlreadyIngested, IngestError
+from evidencekg.evidence.ingest import ingest as run_ingest
 from evidencekg.settings import get_settings
+from evidencekg.shapes.consistency import check_graph
+from evidencekg.store.embedded import OxigraphStore
+from evidencekg.store.files import ttl_files
 
 
 def ingest(
@@ -26,10 +31,6 @@ def ingest(
     The shipped evidence is loaded into the store first when it is missing or out of date (the
     constructs rows name live there). A file already ingested, under any name, is refused.
     """
-    from evidencekg.ingest import AlreadyIngested, IngestError
-    from evidencekg.ingest import ingest as run_ingest
-    from evidencekg.store import OxigraphStore, StoreError
-
     settings = get_settings(**({"store_path": store} if store else {}))
     target = OxigraphStore(settings.resolved_store_path)
     try:
@@ -48,8 +49,6 @@ def _graph(files: list[Path] | None, store: Path | None) -> rdflib.Graph:
     """The files parsed with rdflib (printed decimals kept), or the findings of an on-disk store."""
     graph = rdflib.Graph()
     if store is not None:
-        from evidencekg.store import OxigraphStore
-
         data = OxigraphStore(store).dump("application/n-triples")
         graph.parse(data=data, format="nt")
         return graph
@@ -68,8 +67,6 @@ def check(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Recompute p from each finding's estimate and CI; flag only what no rounding of the printed values explains."""
-    from evidencekg.consistency import check_graph
-
     results = check_graph(_graph(files, store))
     if as_json:
         typer.echo(json.dumps([{**r.__dict__, "recomputed_p_range": list(r.recomputed_p_range)} for r in results]))

@@ -13,12 +13,19 @@ from rich.console import Console
 from rich.table import Table
 
 from evidencekg.cli.evidence import fail, pick_store
-from evidencekg.describe import p_text
-from evidencekg.measures import measure_name
-from evidencekg.meta import METHODS, Pooled, Scale, summary
+from evidencekg.errors import StoreError
+from evidencekg.evidence.tabular import RowError, TableError
+from evidencekg.meta.forest import interval_text
+from evidencekg.meta.history import history
+from evidencekg.meta.inputs import read_effects
+from evidencekg.meta.pairs import PairError, parse_where, pool_pair, save_derived
+from evidencekg.meta.plots import pair_forest
+from evidencekg.meta.pooling import METHODS, Pooled, Scale, pool, summary
+from evidencekg.meta.sensitivity import cumulative, leave_one_out
+from evidencekg.model.measures import measure_name
+from evidencekg.pages.describe import p_text
 from evidencekg.settings import get_settings
-from evidencekg.store import Store, StoreError
-from evidencekg.tabular import RowError, TableError
+from evidencekg.store.protocol import Store
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -104,9 +111,6 @@ def pool_command(
     fmt: FormatOption = "json",
 ) -> None:
     """Pool a CSV of studies like metafor's rma(): correlations on Fisher's z, other effects as given."""
-    from evidencekg.meta import pool
-    from evidencekg.meta_input import read_effects
-
     method = _check(method, fmt)
     try:
         effects = read_effects(file)
@@ -119,8 +123,6 @@ def pool_command(
 
 
 def _pair(a: str, b: str, method: str, level: float, store: Path | None, endpoint: str | None, where: list[str] | None = None):  # type: ignore[no-untyped-def]
-    from evidencekg.meta_store import PairError, parse_where, pool_pair
-
     try:
         conditions = parse_where(where or [])
     except PairError as exc:
@@ -145,8 +147,6 @@ def pair_command(
     where: WhereOption = None,
 ) -> None:
     """Pool the primary-study findings between two constructs (or conditions) held in the store."""
-    from evidencekg.meta_store import save_derived
-
     target, result = _pair(a, b, _check(method, fmt), level, store, endpoint, where)
     output = result.as_json()
     if save:
@@ -187,8 +187,6 @@ def sensitivity_command(
     where: WhereOption = None,
 ) -> None:
     """Leave-one-out or cumulative re-pooling of a pair held in the store."""
-    from evidencekg.meta_sensitivity import cumulative, leave_one_out
-
     _target, result = _pair(a, b, _check(method, fmt), level, store, endpoint, where)
     s = result.studies
     labels, ys, vs = [x.label for x in s], [x.y for x in s], [x.v for x in s]
@@ -216,8 +214,6 @@ def forest_command(
     where: WhereOption = None,
 ) -> None:
     """Write a forest plot (study rows, pooled diamond, prediction interval) of a pair held in the store."""
-    from evidencekg.meta_plot import pair_forest
-
     _target, result = _pair(a, b, _check(method), level, store, endpoint, where)
     out.write_bytes(pair_forest(result, fmt="png" if out.suffix.lower() == ".png" else "svg"))
     typer.echo(f"wrote {out} ({result.pooled.k} studies)")
@@ -237,9 +233,6 @@ def history_command(
     endpoint: EndpointOption = None,
 ) -> None:
     """How pooled estimates for a construct pair (or related constructs) changed across meta-analyses."""
-    from evidencekg.forest import interval_text
-    from evidencekg.meta_history import history
-
     target = _store(store, endpoint)
     try:
         rows = history(target, a, b)

@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.table import Table
 
 from evidencekg.cli.evidence import fail, pick_store
-from evidencekg.loader import LoadError
-from evidencekg.network import (
+from evidencekg.errors import StoreError
+from evidencekg.network.build import (
     LAYERS,
     UnknownConstruct,
     build_network,
@@ -22,10 +22,10 @@ from evidencekg.network import (
     parse_layers,
     resolve_construct,
 )
-from evidencekg.network_export import EXPORTS, export_network
-from evidencekg.network_paths import DEFAULT_MAX_HOPS, find_paths
+from evidencekg.network.export import EXPORTS, export_network
+from evidencekg.network.paths import DEFAULT_MAX_HOPS, find_paths
 from evidencekg.settings import get_settings
-from evidencekg.store import StoreError
+from evidencekg.store.files import LoadError
 
 app = typer.Typer(no_args_is_help=True)
 

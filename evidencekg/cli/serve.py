@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from evidencekg.backends import open_store
-from evidencekg.loader import LoadError, ensure_loaded
+from evidencekg.errors import StoreError
+from evidencekg.load.shipped import ensure_loaded
 from evidencekg.settings import Settings, get_settings
-from evidencekg.store import OxigraphStore, StoreError
+from evidencekg.store.backends import open_store
+from evidencekg.store.embedded import OxigraphStore
+from evidencekg.store.files import LoadError
+from evidencekg.store.protocol import Store
+
+APPS_GROUP = "evidencekg.apps"  # entry points: name -> app factory(store, settings), e.g. http = service.app:create_app
 
 
 def serve_settings(
@@ -85,8 +92,6 @@ def serve(
     """Serve the evidence: SPARQL 1.1 endpoint, linked data, network view and API (embedded stores load the shipped evidence first)."""
     import uvicorn
 
-    from service.app import create_app
-
     settings = serve_settings(host, port, store, memory, endpoint, update_endpoint, watch)
     show_library_logs()
     try:
@@ -103,7 +108,19 @@ def serve(
         typer.echo(f"{name:>18}: {url}")
     if settings.watch_files and isinstance(backend, OxigraphStore):
         typer.echo(f"watching {settings.ontology_dir} and {settings.data_dir} (every {settings.watch_interval:g} s)", err=True)
-    uvicorn.run(create_app(backend, settings), host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(http_app_factory()(backend, settings), host=settings.host, port=settings.port, log_level="info")
+
+
+def http_app_factory() -> Callable[[Store, Settings], Any]:
+    """The HTTP service's app factory, found through the `evidencekg.apps` entry point (the library never imports it)."""
+    for entry in entry_points(group=APPS_GROUP, name="http"):
+        factory: Callable[[Store, Settings], Any] = entry.load()
+        return factory
+    typer.echo(
+        f"error: no HTTP service is installed (entry point {APPS_GROUP}:http); install the project with `make install`",
+        err=True,
+    )
+    raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

@@ -6,11 +6,18 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from evidencekg.describe import Value, term_value
-from evidencekg.executor import Executor
-from evidencekg.queries import CatalogueError, NamedQuery, bindings_for, get_query, list_queries, projected_variables
+from evidencekg.pages.describe import Value, term_value
+from evidencekg.query.catalogue import (
+    CatalogueError,
+    NamedQuery,
+    bindings_for,
+    get_query,
+    list_queries,
+    projected_variables,
+)
 from evidencekg.settings import Settings
-from evidencekg.store import RESULT_FORMATS, Bindings, FormatChooser, QueryKind, Row, Store, solution_rows
+from evidencekg.store.executor import Executor
+from evidencekg.store.protocol import RESULT_FORMATS, Bindings, FormatChooser, QueryKind, Row, Store, solution_rows
 from service import negotiation
 from service.deps import get_settings, get_store
 from service.rdf_responses import HTML, choose

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from evidencekg import writes
 from evidencekg.errors import BadRequest, NotAcceptable, UnsupportedMediaType
+from evidencekg.evidence import writes
 from service.auth import require_write_token
 from service.deps import notify_write
 from service.negotiation import parse_accept, prefers_html
@@ -89,7 +89,7 @@ async def payload_parts(request: Request) -> list[writes.Payload]:
 
 
 async def handle(request: Request, target: Target) -> Response:
-    """Run one Graph Store request through evidencekg.writes; library errors map to statuses in service.errors."""
+    """Run one Graph Store request through evidencekg.evidence.writes; library errors map to statuses in service.errors."""
     store, settings = request.app.state.store, request.app.state.settings
     if request.method in ("GET", "HEAD"):
         media_type = choose_format(request.headers.get("accept"))

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 
-from evidencekg import stats_summary
+from evidencekg.pages import statistics as stats_summary
 from evidencekg.settings import Settings
-from evidencekg.store import Store
+from evidencekg.store.protocol import Store
 from service.deps import get_settings, get_store
 from service.routers.catalogue import catalogue_items
 from service.templating import page

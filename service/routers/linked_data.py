@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 import pyoxigraph as ox
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
-from evidencekg import describe, stats_summary
-from evidencekg.namespaces import ID
+from evidencekg.model.namespaces import ID
+from evidencekg.pages import describe
+from evidencekg.pages import statistics as stats_summary
+from evidencekg.pages.resource import describe as describe_resource
 from evidencekg.settings import Settings
-from evidencekg.store import Store
+from evidencekg.store.protocol import Store
 from service.deps import get_settings, get_store
 from service.rdf_responses import HTML, JSON_LD, N_QUADS, N_TRIPLES, RDF_XML, TURTLE, negotiate, rdf_response
 from service.templating import page, void_turtle
@@ -50,7 +52,7 @@ def resource(
     iri = describe.iri_for_path(path)
     media_type = negotiate(request.headers.get("accept"), format, RESOURCE_FORMATS)
     if media_type == HTML:
-        view = describe.describe(store, iri)
+        view = describe_resource(store, iri)
         if view is None:
             return page("not_found.html", status_code=404, iri=iri, title="Not found")
         alternates = {"Turtle": "ttl", "JSON-LD": "jsonld", "N-Triples": "nt", "RDF/XML": "rdf"}

@@ -6,13 +6,13 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from evidencekg.ingest import FORMATS, AlreadyIngested, IngestError, ingest
-from evidencekg.meta import METHODS
-from evidencekg.meta_history import history
-from evidencekg.meta_plot import pair_forest
-from evidencekg.meta_store import PairError, PairPool, parse_where, pool_pair, save_derived
+from evidencekg.evidence.ingest import FORMATS, AlreadyIngested, IngestError, ingest
+from evidencekg.meta.history import history
+from evidencekg.meta.pairs import PairError, PairPool, parse_where, pool_pair, save_derived
+from evidencekg.meta.plots import pair_forest
+from evidencekg.meta.pooling import METHODS
 from evidencekg.settings import Settings
-from evidencekg.store import Store
+from evidencekg.store.protocol import Store
 from service.auth import require_write_token
 from service.deps import get_settings, get_store, notify_write
 

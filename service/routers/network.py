@@ -8,8 +8,8 @@ import networkx as nx
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from evidencekg.namespaces import ID
-from evidencekg.network import (
+from evidencekg.model.namespaces import ID
+from evidencekg.network.build import (
     LAYERS,
     UnknownConstruct,
     build_network,
@@ -18,11 +18,11 @@ from evidencekg.network import (
     parse_layers,
     resolve_construct,
 )
-from evidencekg.network_export import EXPORTS, cytoscape_elements, export_network
-from evidencekg.network_layout import left_anchored, page_positions
-from evidencekg.network_paths import DEFAULT_MAX_HOPS, find_paths
-from evidencekg.network_plot import pair_forest
-from evidencekg.store import Store
+from evidencekg.network.export import EXPORTS, cytoscape_elements, export_network
+from evidencekg.network.layout import left_anchored, page_positions
+from evidencekg.network.paths import DEFAULT_MAX_HOPS, find_paths
+from evidencekg.network.pictures import pair_forest
+from evidencekg.store.protocol import Store
 from service.deps import get_store
 from service.templating import page
 

@@ -6,12 +6,12 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from evidencekg import writes
 from evidencekg.errors import NotAcceptable
-from evidencekg.executor import Executor
+from evidencekg.evidence import writes
 from evidencekg.settings import Settings
-from evidencekg.store import GRAPH_FORMATS, QueryKind
-from evidencekg.update_protocol import prepare_update
+from evidencekg.sparql.update_protocol import prepare_update
+from evidencekg.store.executor import Executor
+from evidencekg.store.protocol import GRAPH_FORMATS, QueryKind
 from service.auth import require_write_token
 from service.deps import notify_write
 from service.negotiation import TURTLE, chooser
@@ -57,7 +57,7 @@ async def _query(request: Request, parsed: ProtocolRequest) -> Response:
 
 
 async def _update(request: Request, parsed: ProtocolRequest) -> Response:
-    """Check the token and the update, run it through evidencekg.writes, and tell the executor."""
+    """Check the token and the update, run it through evidencekg.evidence.writes, and tell the executor."""
     require_write_token(request)
     settings: Settings = request.app.state.settings
     base = endpoint_url(request)

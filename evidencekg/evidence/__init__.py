@@ -1,0 +1,1 @@
+"""Adding evidence: validated writes and the ingest pipeline for sheets and Metapsy tables."""

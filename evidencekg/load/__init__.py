@@ -1,0 +1,1 @@
+"""The shipped evidence (ontology/ and data/) into a store, and watching it for changes."""

@@ -1,0 +1,1 @@
+"""Meta-analysis: pooling, inputs, sensitivity, pairs from the store, history and plots."""

@@ -1,0 +1,288 @@
+"""Pooling findings held in the store (a construct pair or a trial comparison) and saving the result as a DerivedFinding."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pyoxigraph as ox
+from rdflib import RDF, RDFS, XSD, Literal, URIRef
+
+from evidencekg.evidence.batch import Batch, linked_context, slug, validate_batch
+from evidencekg.meta.pooling import Pooled, Scale, fisher_z, pool, summary
+from evidencekg.model.measures import measure_name
+from evidencekg.model.namespaces import EKG, ID, OBO, PEARSON_R, PROV, sparql_prologue
+from evidencekg.settings import Settings, get_settings
+from evidencekg.store.protocol import Store
+
+WITHIN_STUDY_RHO = 0.5  # assumed correlation of one study's several effects when they are averaged
+RANDOM_EFFECTS, FIXED_EFFECT = OBO["STATO_0000099"], OBO["STATO_0000082"]
+
+RESOLVE = sparql_prologue() + """
+SELECT ?iri ?kind WHERE {
+  VALUES ?kind { ekg:Construct ekg:Condition }
+  ?iri a ?kind .
+  OPTIONAL { ?iri skos:prefLabel ?label } OPTIONAL { ?iri skos:altLabel ?alt } OPTIONAL { ?iri skos:notation ?code }
+  FILTER (STR(?iri) = ?term || STRENDS(STR(?iri), CONCAT("/", ?term))
+          || LCASE(STR(?label)) = LCASE(?term) || LCASE(STR(?alt)) = LCASE(?term) || STR(?code) = ?term)
+}"""
+
+INPUTS = sparql_prologue() + """
+SELECT ?f ?study ?label ?year ?est ?se ?n ?measure ?outcome WHERE {
+  ?f a ekg:ReportedFinding ; ekg:fromStudy ?study ; ekg:estimate ?est ; ekg:effectSizeMeasure ?measure .
+  ?study a ekg:PrimaryStudy .
+  %s
+  %s
+  OPTIONAL { ?f ekg:standardError ?se }
+  OPTIONAL { ?f ekg:sampleSize ?n }
+  OPTIONAL { ?f ekg:toConstruct ?outcome }
+  OPTIONAL { ?study ekg:studyLabel ?label }
+  OPTIONAL { ?study dcterms:issued ?year }
+}"""
+ASSOCIATION = "{ ?f ekg:fromConstruct ?a ; ekg:toConstruct ?b } UNION { ?f ekg:fromConstruct ?b ; ekg:toConstruct ?a }"
+COMPARISON = "?f ekg:interventionCondition ?a ; ekg:comparatorCondition ?b ."
+
+
+class PairError(ValueError):
+    """The pair cannot be pooled (unknown term, mixed kinds, no usable findings)."""
+
+
+Where = tuple[tuple[str, str], ...]  # (study characteristic name, value) pairs a finding must all have
+
+
+def parse_where(conditions: list[str] | tuple[str, ...]) -> Where:
+    """("format=ind", "rob=4") -> (("format", "ind"), ("rob", "4")); a PairError names a malformed one."""
+    parsed = []
+    for condition in conditions:
+        name, sep, value = condition.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise PairError(f"--where {condition!r}: expected NAME=VALUE, e.g. format=ind (a study characteristic)")
+        parsed.append((name.strip(), value.strip()))
+    return tuple(parsed)
+
+
+def where_sparql(where: Where) -> tuple[str, dict[str, ox.Literal]]:
+    """Graph patterns (and their bindings) keeping findings whose study characteristics match, case-insensitively."""
+    patterns, bindings = [], {}
+    for i, (name, value) in enumerate(where):
+        patterns.append(f"?f ekg:hasStudyCharacteristic ?wc{i} . ?wc{i} ekg:characteristic ?wn{i} ; rdf:value ?wv{i} . "
+                        f"FILTER (LCASE(STR(?wv{i})) = LCASE(STR(?want{i})))")  # fmt: skip
+        bindings[f"wn{i}"], bindings[f"want{i}"] = ox.Literal(name), ox.Literal(value)
+    return "\n  ".join(patterns), bindings
+
+
+def where_text(where: Where) -> str:
+    """The filter as people write it: "format=ind, rob=4"."""
+    return ", ".join(f"{name}={value}" for name, value in where)
+
+
+@dataclass(frozen=True)
+class StudyEffect:
+    """One study's effect as pooled: label, year, effect and variance on the pooling scale, its findings."""
+
+    label: str
+    year: int | None
+    y: float
+    v: float
+    findings: tuple[str, ...]
+
+
+@dataclass
+class PairPool:
+    """A pooled pair: what was asked, the study effects, the pooled result and what was left out."""
+
+    a: str
+    b: str
+    kind: str  # "association" | "comparison"
+    measure: str
+    scale: Scale
+    studies: list[StudyEffect]
+    pooled: Pooled
+    outcome: str | None = None
+    excluded: list[str] = field(default_factory=list)
+    where: Where = ()
+
+    @property
+    def findings(self) -> list[str]:
+        """Every input finding."""
+        return [f for s in self.studies for f in s.findings]
+
+    def aggregation_note(self) -> str:
+        """What WITHIN_STUDY_RHO did here: which share of studies had several effects averaged into one."""
+        several = sum(1 for s in self.studies if len(s.findings) > 1)
+        rule = (f"a study with several effects for the pair counts once: their mean, with its variance computed "
+                f"assuming the effects correlate within_study_rho = {WITHIN_STUDY_RHO}")  # fmt: skip
+        if not several:
+            return f"Every study has one effect for this pair ({rule}; not needed here)."
+        return f"{several} of {len(self.studies)} studies had several effects; {rule}."
+
+    def as_json(self) -> dict[str, object]:
+        """The pooled summary plus the pair, the studies and the exclusions."""
+        return {
+            "a": self.a, "b": self.b, "kind": self.kind, "effect_size_measure": self.measure,
+            "effect_size_measure_name": measure_name(self.measure),
+            **summary(self.pooled, self.scale),
+            "studies": [{"label": s.label, "year": s.year, "y": s.y, "v": s.v, "findings": list(s.findings)}
+                        for s in self.studies],
+            "excluded": self.excluded,
+            "where": where_text(self.where) or None,
+            "within_study_rho": WITHIN_STUDY_RHO,
+        }  # fmt: skip
+
+
+def resolve(store: Store, term: str) -> tuple[str, str]:
+    """(IRI, "construct"|"condition") for a slug, IRI, label or Metapsy code."""
+    rows = store.select(RESOLVE, {"term": ox.Literal(term.strip())})
+    found = {(r["iri"].value, r["kind"].value.rsplit("#", 1)[-1].lower()) for r in rows}
+    if not found:
+        raise PairError(f"{term!r} is neither a construct nor a trial condition in the store")
+    if len(found) > 1:
+        raise PairError(f"{term!r} is ambiguous: {', '.join(sorted(i for i, _ in found))}")
+    return found.pop()
+
+
+def _aggregate(effects: list[tuple[float, float]]) -> tuple[float, float]:
+    """Mean of one study's effects and its variance, assuming correlation WITHIN_STUDY_RHO between them."""
+    m = len(effects)
+    ys, vs = [y for y, _ in effects], [v for _, v in effects]
+    cov = sum(WITHIN_STUDY_RHO * math.sqrt(vs[i] * vs[j]) for i in range(m) for j in range(m) if i != j)
+    return sum(ys) / m, (sum(vs) + cov) / m**2
+
+
+def year_of(term: ox.Literal | None) -> int | None:
+    """The year a date, dateTime or gYear literal starts with (None when absent or not a year)."""
+    return int(term.value[:4]) if term is not None and term.value[:4].isdigit() else None
+
+
+def study_effects(
+    store: Store, a: str, b: str, kind: str, where: Where = ()
+) -> tuple[str, Scale, list[StudyEffect], str | None, list[str]]:
+    """The pair's primary-study findings as one effect per study (measure, scale, effects, outcome, excluded)."""
+    patterns, bindings = where_sparql(where)
+    rows = store.select(INPUTS % (ASSOCIATION if kind == "construct" else COMPARISON, patterns),
+                        {"a": ox.NamedNode(a), "b": ox.NamedNode(b), **bindings})  # fmt: skip
+    if not rows:
+        only = f" with {where_text(where)}" if where else ""
+        raise PairError(f"no primary-study findings between {a} and {b}{only} in the store")
+    counts: dict[str, int] = defaultdict(int)
+    for r in rows:
+        counts[r["measure"].value] += 1
+    measure = max(counts, key=lambda m: counts[m])
+    scale: Scale = "r" if measure == str(PEARSON_R) else "raw"
+    excluded = [f"{r['f'].value}: a different effect size measure" for r in rows if r["measure"].value != measure]
+    per_study: dict[str, list[tuple[str, float, float]]] = defaultdict(list)
+    meta: dict[str, tuple[str, int | None]] = {}
+    outcomes = {r["outcome"].value for r in rows if "outcome" in r}
+    for r in rows:
+        if r["measure"].value != measure:
+            continue
+        est = float(r["est"].value)
+        if scale == "r":
+            if "n" not in r or float(r["n"].value) <= 3 or abs(est) >= 1:
+                excluded.append(f"{r['f'].value}: no usable sample size (n > 3) or |r| >= 1")
+                continue
+            y, v = fisher_z(est, float(r["n"].value))
+        elif "se" in r and float(r["se"].value) > 0:
+            y, v = est, float(r["se"].value) ** 2
+        else:
+            excluded.append(f"{r['f'].value}: no standard error")
+            continue
+        study = r["study"].value
+        per_study[study].append((r["f"].value, y, v))
+        meta[study] = (r["label"].value if "label" in r else study.rsplit("/", 1)[-1], year_of(r.get("year")))  # type: ignore[arg-type]
+    effects = []
+    for study, items in sorted(per_study.items(), key=lambda kv: (meta[kv[0]][1] or 0, meta[kv[0]][0])):
+        y, v = _aggregate([(y, v) for _, y, v in items])
+        label, year = meta[study]
+        effects.append(StudyEffect(label, year, y, v, tuple(sorted(f for f, _, _ in items))))
+    if not effects:
+        raise PairError(f"none of the findings between {a} and {b} can be pooled: " + "; ".join(excluded[:5]))
+    return measure, scale, effects, (outcomes.pop() if len(outcomes) == 1 else None), sorted(excluded)
+
+
+def pool_pair(store: Store, a: str, b: str, method: str = "REML", level: float = 0.95, where: Where = ()) -> PairPool:
+    """Pool the primary-study findings between two constructs, or an intervention vs a comparator condition.
+
+    `where` keeps only findings with those study characteristics (a subgroup, e.g. format=ind).
+    """
+    (a_iri, a_kind), (b_iri, b_kind) = resolve(store, a), resolve(store, b)
+    if a_kind != b_kind:
+        raise PairError(f"{a!r} is a {a_kind} and {b!r} a {b_kind}: give two constructs or two conditions")
+    measure, scale, effects, outcome, excluded = study_effects(store, a_iri, b_iri, a_kind, where)
+    pooled = pool([e.y for e in effects], [e.v for e in effects], method, level)
+    kind = "association" if a_kind == "construct" else "comparison"
+    return PairPool(a_iri, b_iri, kind, measure, scale, effects, pooled, outcome, excluded, where)
+
+
+def _dec(value: float) -> Literal:
+    """An estimate or statistic as xsd:decimal with six decimals (as sources print them, never tiny)."""
+    return Literal(f"{value:.6f}", datatype=XSD.decimal)
+
+
+def pooling_method_text(result: PairPool) -> str:
+    """How the derived finding was computed, in words."""
+    p = result.pooled
+    model = "fixed-effect" if p.method == "FE" else f"random-effects ({p.method})"
+    scale = "on Fisher's z, back-transformed to r" if result.scale == "r" else "on the effect's own scale"
+    only = f" (only findings with study characteristics {where_text(result.where)})" if result.where else ""
+    return (f"evidencekg {model} inverse-variance pooling of {p.k} studies {scale}{only}; several effects of one "
+            f"study averaged assuming correlation {WITHIN_STUDY_RHO}; z-based {p.level:.0%} CI")  # fmt: skip
+
+
+def derived_batch(store: Store, result: PairPool, now: datetime | None = None) -> Batch:
+    """The DerivedFinding (and its HeterogeneityAssessment) for a pooled pair, as a batch to validate."""
+    now = now or datetime.now(UTC)
+    stamp = now.strftime("%Y%m%dT%H%M%SZ")
+    key = f"pooled-{slug(result.a.rsplit('/', 1)[-1])}-{slug(result.b.rsplit('/', 1)[-1])}-{result.pooled.method.lower()}-{stamp}"
+    finding, heterogeneity = ID[f"finding/{key}"], ID[f"heterogeneity/{key}"]
+    batch = Batch(finding)
+    p, add = result.pooled, batch.add
+    back = math.tanh if result.scale == "r" else (lambda x: x)
+    add(finding, RDF.type, EKG.DerivedFinding)
+    add(finding, RDFS.label, Literal(f"pooled {result.a.rsplit('/', 1)[-1]} / {result.b.rsplit('/', 1)[-1]} ({p.method}, k = {p.k})"))
+    if result.kind == "association":
+        add(finding, EKG.fromConstruct, URIRef(result.a))
+        add(finding, EKG.toConstruct, URIRef(result.b))
+    else:
+        add(finding, EKG.interventionCondition, URIRef(result.a))
+        add(finding, EKG.comparatorCondition, URIRef(result.b))
+        add(finding, EKG.toConstruct, URIRef(result.outcome) if result.outcome else None)
+    add(finding, EKG.effectSizeMeasure, URIRef(result.measure))
+    add(finding, EKG.subgroup, Literal(where_text(result.where)) if result.where else None)
+    for prop, value in ((EKG.estimate, p.estimate), (EKG.ciLower, p.ci_lower), (EKG.ciUpper, p.ci_upper)):
+        add(finding, prop, _dec(back(value)))
+    add(finding, EKG.confidenceLevel, _dec(p.level))
+    if result.scale == "raw":
+        add(finding, EKG.standardError, _dec(p.se))
+    add(finding, EKG.pValue, _dec(max(p.pval, 1e-6)))
+    add(finding, EKG.pValueRelation, Literal("<" if p.pval < 1e-6 else "="))
+    add(finding, EKG.numberOfStudies, Literal(p.k, datatype=XSD.integer))
+    add(finding, EKG.statisticalModel, FIXED_EFFECT if p.method == "FE" else RANDOM_EFFECTS)
+    add(finding, EKG.estimationMethod, Literal(p.method))
+    add(finding, EKG.poolingMethod, Literal(pooling_method_text(result)))
+    add(finding, PROV.generatedAtTime, Literal(now.strftime("%Y-%m-%dT%H:%M:%SZ"), datatype=XSD.dateTime))
+    add(finding, EKG.hasHeterogeneity, heterogeneity)
+    add(heterogeneity, RDF.type, EKG.HeterogeneityAssessment)
+    for prop, value in ((EKG.i2, p.i2), (EKG.tau2, p.tau2), (EKG.qStatistic, p.q)):
+        add(heterogeneity, prop, _dec(value))
+    add(heterogeneity, EKG.qPValue, Literal(repr(float(p.q_p)), datatype=XSD.double))  # all 17 digits, even 1e-22
+    add(heterogeneity, EKG.qDf, Literal(p.q_df, datatype=XSD.integer))
+    for source in result.findings:
+        add(finding, PROV.wasDerivedFrom, URIRef(source))
+        add(heterogeneity, PROV.wasDerivedFrom, URIRef(source))
+        batch.context.add((URIRef(source), RDF.type, EKG.ReportedFinding))  # lets the shapes see the inputs' class
+    return batch
+
+
+def save_derived(store: Store, result: PairPool, settings: Settings | None = None) -> str:
+    """Validate and write the pooled pair as an ekg:DerivedFinding; returns its IRI."""
+    batch = derived_batch(store, result)
+    with store.write_lock:  # one writer from reading the inputs' context to the commit, as every write
+        linked_context(store, batch)
+        validate_batch(batch, settings or get_settings())
+        store.load(batch.graph.serialize(format="nt", encoding="utf-8"), "application/n-triples")
+        store.flush()
+    return str(batch.document)
+

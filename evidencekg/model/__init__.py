@@ -1,0 +1,1 @@
+"""Names of things: namespaces, construct and condition names, measures, citations."""

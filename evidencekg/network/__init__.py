@@ -1,0 +1,1 @@
+"""The evidence network: building the graph, layout, paths, style, exports and pictures."""

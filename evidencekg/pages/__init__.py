@@ -1,0 +1,1 @@
+"""What pages show: resource views for HTML/RDF pages and store statistics."""

@@ -1,0 +1,32 @@
+"""One resource's page: its statements, types and the typed sections its kind has (finding, construct, ...)."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+
+from evidencekg.pages.describe import RDF_VALUE, ResourceView, exists, kind_of, labels_around, make_link, statements
+from evidencekg.pages.views import sections_for
+from evidencekg.store.protocol import Store
+
+
+def describe(store: Store, iri: str) -> ResourceView | None:
+    """The view model of one resource's page, or None when the store knows nothing about it."""
+    if not exists(store, iri):
+        return None
+    labels = labels_around(store, iri)
+    outgoing, incoming = statements(store, iri, labels)
+    types = [
+        make_link(row["t"].value, labels)
+        for row in store.select("SELECT ?r ?t WHERE { ?r a ?t }", {"r": ox.NamedNode(iri)})
+    ]
+    text = next((s.value.text for s in outgoing if s.predicate.iri == RDF_VALUE), None)
+    view = ResourceView(
+        link=make_link(iri, labels),
+        kind=kind_of(iri),
+        types=sorted(types, key=lambda t: t.label.lower()),
+        text=text,
+        outgoing=outgoing,
+        incoming=incoming,
+    )
+    view.sections = sections_for(store, view, labels)
+    return view

@@ -1,0 +1,1 @@
+"""The named-query catalogue: documented .rq files with typed parameters."""

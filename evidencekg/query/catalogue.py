@@ -1,0 +1,250 @@
+"""The named-query catalogue: queries/NAME.rq files with a documented header, run with bound parameters."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyoxigraph as ox
+
+from evidencekg.errors import StoreError
+from evidencekg.model.names import NameIndex
+from evidencekg.model.namespaces import CONSTRUCT_SCHEME, ID, PREFIXES
+from evidencekg.settings import Settings, get_settings
+from evidencekg.store.protocol import Row, Store, Term
+from evidencekg.store.results import to_dataframe
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+PARAM_TYPES = ("iri", "construct", "string", "decimal")
+XSD_DECIMAL = ox.NamedNode("http://www.w3.org/2001/XMLSchema#decimal")
+INSTANCE_KINDS = (
+    "publication", "document", "sentence", "study", "sample", "finding", "construct", "condition",
+    "measure", "mechanism", "implication", "heterogeneity", "moderator-test", "scheme",
+)
+
+_KEY = re.compile(r"^(title|description|param|default):\s*(.*)$")
+_PARAM = re.compile(rf"^(?P<name>[A-Za-z_]\w*)\s*\(type:\s*(?P<type>{'|'.join(PARAM_TYPES)})\)\s*(?P<doc>.*)$")
+_DEFAULT = re.compile(r"^(?P<name>[A-Za-z_]\w*)\s*=\s*(?P<value>.*)$")
+
+
+class CatalogueError(StoreError):
+    """A named query is unknown, badly documented, or was given bad parameters."""
+
+
+@dataclass(frozen=True)
+class QueryParam:
+    """One declared parameter of a named query."""
+
+    name: str
+    type: str  # one of PARAM_TYPES
+    description: str
+    default: str | None = None
+
+
+@dataclass(frozen=True)
+class NamedQuery:
+    """A catalogue query: its name (the file stem), documentation, parameters and SPARQL text."""
+
+    name: str
+    title: str
+    description: str
+    params: tuple[QueryParam, ...]
+    text: str
+    path: Path | None = None
+
+
+def parse_query(name: str, text: str, path: Path | None = None) -> NamedQuery:
+    """Read the header comment block (`# title:`, `# description:`, `# param:`, `# default:`) of a query."""
+    fields: dict[str, list[str]] = {"title": [], "description": [], "param": [], "default": []}
+    current: str | None = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if not line.startswith("#"):
+            break
+        body = line.lstrip("#").strip()
+        match = _KEY.match(body)
+        if match:
+            current = match.group(1)
+            fields[current].append(match.group(2).strip())
+        elif current in ("title", "description") and body:
+            fields[current][-1] += " " + body
+    where = path or name
+    defaults: dict[str, str] = {}
+    for entry in fields["default"]:
+        dmatch = _DEFAULT.match(entry)
+        if not dmatch:
+            raise CatalogueError(f"{where}: bad '# default:' line {entry!r} (expected name=value)")
+        defaults[dmatch.group("name")] = dmatch.group("value").strip()
+    params = []
+    for entry in fields["param"]:
+        pmatch = _PARAM.match(entry)
+        if not pmatch:
+            raise CatalogueError(
+                f"{where}: bad '# param:' line {entry!r} (expected 'name (type: {'|'.join(PARAM_TYPES)}) description')"
+            )
+        pname = pmatch.group("name")
+        params.append(QueryParam(pname, pmatch.group("type"), pmatch.group("doc").strip(), defaults.get(pname)))
+    unknown = set(defaults) - {p.name for p in params}
+    if unknown:
+        raise CatalogueError(f"{where}: '# default:' for undeclared parameter(s) {', '.join(sorted(unknown))}")
+    title = fields["title"][0] if fields["title"] else name
+    return NamedQuery(name, title, " ".join(fields["description"]), tuple(params), text, path)
+
+
+def list_queries(settings: Settings | None = None) -> list[NamedQuery]:
+    """Every queries/*.rq, sorted by name."""
+    folder = (settings or get_settings()).queries_dir
+    return [parse_query(p.stem, p.read_text(encoding="utf-8"), p) for p in sorted(folder.glob("*.rq"))]
+
+
+def get_query(name: str, settings: Settings | None = None) -> NamedQuery:
+    """One catalogue query by name; unknown names get an error listing close matches."""
+    settings = settings or get_settings()
+    path = settings.queries_dir / f"{name}.rq"
+    if path.is_file():
+        return parse_query(name, path.read_text(encoding="utf-8"), path)
+    names = [q.stem for q in sorted(settings.queries_dir.glob("*.rq"))]
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.4)
+    hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(names) or 'none'}"
+    raise CatalogueError(f"unknown query {name!r}{hint}")
+
+
+def expand_iri(value: str, kind_hint: str | None = None) -> ox.NamedNode:
+    """An IRI from `<iri>`, a full IRI, a prefixed name (id:finding/x) or, given a kind, a bare slug."""
+    text = value.strip()
+    if text.startswith("<") and text.endswith(">"):
+        text = text[1:-1]
+    prefix, sep, local = text.partition(":")
+    if sep and prefix in PREFIXES and not local.startswith("//"):
+        text = PREFIXES[prefix] + local
+    elif not sep and kind_hint in INSTANCE_KINDS:
+        text = f"{ID}{kind_hint}/{text}"
+    try:
+        return ox.NamedNode(text)
+    except ValueError as exc:
+        raise CatalogueError(f"{value!r} is not an IRI, a prefixed name or a known slug: {exc}") from exc
+
+
+CONSTRUCT_NAMES = f"""
+PREFIX skos: <{PREFIXES['skos']}>
+SELECT ?c ?pref ?alt {{
+  ?c skos:inScheme <{CONSTRUCT_SCHEME}> . OPTIONAL {{ ?c skos:prefLabel ?pref }} OPTIONAL {{ ?c skos:altLabel ?alt }}
+}}
+"""
+
+
+def resolve_construct(store: Store, value: str) -> ox.NamedNode:
+    """A construct of the scheme from its label, alt label, slug, prefixed name or IRI (case and -/_ ignored)."""
+    index = NameIndex()
+    for row in store.select(CONSTRUCT_NAMES):
+        index.add(row["c"].value, *(row[k].value for k in ("pref", "alt") if k in row))
+    found = index.find(value)
+    if found:
+        return ox.NamedNode(found)
+    close = index.suggestions(value, limit=3)
+    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    raise CatalogueError(f"{value!r} is not a construct of {CONSTRUCT_SCHEME}{hint}")
+
+
+def bind_param(store: Store, param: QueryParam, value: str) -> Term:
+    """The RDF term a textual parameter value stands for, checked against the parameter's type."""
+    if param.type == "construct":
+        return resolve_construct(store, value)
+    if param.type == "iri":
+        return expand_iri(value, param.name if param.name in INSTANCE_KINDS else None)
+    if param.type == "decimal":
+        try:
+            Decimal(value.strip())
+        except InvalidOperation as exc:
+            raise CatalogueError(f"parameter {param.name}: {value!r} is not a decimal number") from exc
+        return ox.Literal(value.strip(), datatype=XSD_DECIMAL)
+    return ox.Literal(value)
+
+
+def bindings_for(store: Store, query: NamedQuery, params: Mapping[str, str]) -> dict[str, Term]:
+    """Check the given parameters against the declared ones (defaults applied) and convert them."""
+    declared = {p.name: p for p in query.params}
+    unknown = set(params) - set(declared)
+    if unknown:
+        known = ", ".join(declared) or "none"
+        raise CatalogueError(f"query {query.name!r} has no parameter(s) {', '.join(sorted(unknown))} (it takes: {known})")
+    bindings: dict[str, Term] = {}
+    for param in query.params:
+        value = params.get(param.name, param.default)
+        if value is None:
+            raise CatalogueError(f"query {query.name!r} needs --param {param.name}=... ({param.type}: {param.description})")
+        bindings[param.name] = bind_param(store, param, value)
+    return bindings
+
+
+def run_query(store: Store, query: NamedQuery, params: Mapping[str, str] | None = None) -> list[Row]:
+    """Run a parsed catalogue SELECT with its parameters passed as bindings (never pasted into the text)."""
+    return store.select(query.text, bindings_for(store, query, params or {}) or None)
+
+
+def run_named(
+    store: Store, name: str, params: Mapping[str, str] | None = None, settings: Settings | None = None
+) -> list[Row]:
+    """Run queries/NAME.rq with textual parameters (constructs by label, slug or IRI)."""
+    return run_query(store, get_query(name, settings), params)
+
+
+def load_query(source: str | Path, settings: Settings | None = None) -> NamedQuery:
+    """A query from SPARQL text, a .rq file, or a catalogue name (queries/NAME.rq without .rq)."""
+    text = str(source)
+    if isinstance(source, str) and (any(c.isspace() for c in text.strip()) or "{" in text):
+        return parse_query("query", text)
+    path = Path(source)
+    if path.is_file():
+        return parse_query(path.stem, path.read_text(encoding="utf-8"), path)
+    if path.suffix == ".rq" or len(path.parts) > 1:
+        raise CatalogueError(f"{path}: no such query file")
+    return get_query(text, settings)
+
+
+def select_rows(
+    store: Store, source: str | Path, params: Mapping[str, str] | None = None, settings: Settings | None = None
+) -> list[Row]:
+    """Run a SELECT given as text, .rq file or catalogue name, with textual parameters; the result rows."""
+    return run_query(store, load_query(source, settings), params)
+
+
+def select_frame(
+    store: Store, source: str | Path, params: Mapping[str, str] | None = None, settings: Settings | None = None
+) -> pd.DataFrame:
+    """Like select_rows, as a pandas DataFrame of Python values, columns in SELECT order."""
+    named = load_query(source, settings)
+    return to_dataframe(run_query(store, named, params), projected_variables(named))
+
+
+def projected_variables(query: NamedQuery) -> list[str]:
+    """The SELECT clause's variable names in order (for column order when rows lack some)."""
+    text = re.sub(r"#[^\n]*", "", query.text)
+    match = re.search(r"\bSELECT\s+(?:DISTINCT\s+|REDUCED\s+)?(.*?)\s*(?:\bWHERE\s*)?\{", text, re.I | re.S)
+    if not match:
+        return []
+    names: list[str] = []
+    depth, group = 0, ""
+    for token in re.findall(r"\(|\)|[?$]\w+|[^()?$]+", match.group(1)):
+        if token == "(":
+            depth += 1
+        elif token == ")":
+            depth -= 1
+            if depth == 0:
+                alias = re.search(r"\bAS\s+[?$](\w+)\s*$", group, re.I)
+                names += [alias.group(1)] if alias else []
+                group = ""
+        elif depth == 0 and token[0] in "?$":
+            names.append(token[1:])
+        if depth > 0 and token != "(" or depth > 1:
+            group += token
+    return names

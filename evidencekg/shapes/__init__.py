@@ -1,0 +1,1 @@
+"""Checking data: SHACL validation and the statcheck-like consistency checks."""

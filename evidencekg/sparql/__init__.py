@@ -1,0 +1,1 @@
+"""SPARQL text: a linear lexer, the SERVICE/LOAD guard, update building, parse-error positions."""

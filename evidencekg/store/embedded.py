@@ -1,0 +1,151 @@
+"""The embedded Oxigraph backend of the Store contract: on disk when given a path, in memory otherwise."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from evidencekg.errors import NotAcceptable, QuerySyntaxError, StoreError
+from evidencekg.sparql.parse_errors import parse_error_message
+from evidencekg.store.protocol import (
+    GRAPH_FORMATS,
+    RESULT_FORMATS,
+    Bindings,
+    FormatChooser,
+    QueryKind,
+    Row,
+    bound_query,
+    dataset_options,
+    graph_term,
+    rdf_format,
+    rdf_format_for,
+    result_kind,
+    solution_rows,
+    store_errors,
+)
+
+
+class OxigraphStore:
+    """The embedded Oxigraph store: on disk when given a path, in memory otherwise."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self.write_lock = threading.Lock()  # held by every validated write, from copy to commit
+        if path is None:
+            self._store = ox.Store()
+        else:
+            path.mkdir(parents=True, exist_ok=True)
+            try:
+                self._store = ox.Store(str(path))
+            except OSError as exc:
+                if "lock" not in str(exc).lower():
+                    raise
+                raise StoreError(
+                    f"the store at {path} is in use by another process (is `evidencekg serve` running? "
+                    "stop it first, or send the change to the service over HTTP)"
+                ) from exc
+            for orphan in path.glob("bulk-*.sst"):  # left by a killed bulk_load; safe now that we hold the lock
+                orphan.unlink()
+        self.changes = 0  # writes made through this object (query executors republish their copy when it moves)
+
+    @property
+    def oxigraph(self) -> ox.Store:
+        """The underlying pyoxigraph store (for code that needs its full API)."""
+        return self._store
+
+    def _query(self, query: str, bindings: Bindings | None = None, **kwargs: object) -> object:
+        """Run any query with pre-bound variables, pyoxigraph's errors translated."""
+        with store_errors():
+            return bound_query(self._store, query, bindings, **kwargs)
+
+    def select(self, query: str, bindings: Bindings | None = None) -> list[Row]:
+        """Run a SELECT and return its rows."""
+        result = self._query(query, bindings)
+        if not isinstance(result, ox.QuerySolutions):
+            raise StoreError("expected a SELECT query")
+        return solution_rows(result)
+
+    def ask(self, query: str, bindings: Bindings | None = None) -> bool:
+        """Run an ASK."""
+        result = self._query(query, bindings)
+        if not isinstance(result, ox.QueryBoolean):
+            raise StoreError("expected an ASK query")
+        return bool(result)
+
+    def construct(self, query: str, bindings: Bindings | None = None) -> list[ox.Triple]:
+        """Run a CONSTRUCT or DESCRIBE."""
+        result = self._query(query, bindings)
+        if not isinstance(result, ox.QueryTriples):
+            raise StoreError("expected a CONSTRUCT or DESCRIBE query")
+        return list(result)
+
+    def query_serialized(
+        self,
+        query: str,
+        choose: FormatChooser,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+        bindings: Bindings | None = None,
+    ) -> tuple[str, bytes]:
+        """Run, negotiate and serialize in one call (pyoxigraph results are thread-bound)."""
+        result = self._query(query, bindings, **dataset_options(default_graphs, named_graphs))
+        kind = result_kind(result)
+        media_type = choose(kind)
+        if media_type is None:
+            raise NotAcceptable(f"no acceptable format for a {kind.value} result")
+        if kind is QueryKind.GRAPH:
+            return media_type, ox.serialize(result, format=GRAPH_FORMATS[media_type])  # type: ignore[arg-type]
+        return media_type, result.serialize(format=RESULT_FORMATS[media_type])  # type: ignore[union-attr]
+
+    def update(self, update: str) -> None:
+        """Run a SPARQL Update atomically."""
+        try:
+            with store_errors():
+                self._store.update(update)
+        finally:
+            self.changes += 1
+
+    def load(self, data: bytes, media_type: str, graph: str | None = None) -> None:
+        """Parse and add RDF atomically (nothing is added when parsing fails)."""
+        try:
+            self._store.load(data, format=rdf_format(media_type), to_graph=graph_term(graph))
+        except SyntaxError as exc:
+            raise QuerySyntaxError(parse_error_message(exc)) from exc
+        finally:
+            self.changes += 1
+
+    def bulk_load_file(self, path: Path, graph: str | None = None) -> None:
+        """Load a large file fast (all-or-nothing); the format comes from the file name."""
+        try:
+            self._store.bulk_load(path=str(path), format=rdf_format_for(path), to_graph=graph_term(graph))
+        except SyntaxError as exc:
+            raise QuerySyntaxError(f"{path}: {parse_error_message(exc)}") from exc
+        finally:
+            self.changes += 1
+
+    def dump(self, media_type: str, graph: str | None = None) -> bytes:
+        """Serialize a graph, or the whole dataset for N-Quads/TriG."""
+        fmt = rdf_format(media_type)
+        if fmt.supports_datasets:
+            return self._store.dump(format=fmt)
+        return self._store.dump(format=fmt, from_graph=graph_term(graph))
+
+    def graph_exists(self, graph: str | None) -> bool:
+        """Whether a named graph exists (the default graph always does)."""
+        return graph is None or self._store.contains_named_graph(ox.NamedNode(graph))
+
+    def clear(self) -> None:
+        """Remove everything."""
+        self._store.clear()
+        self.changes += 1
+
+    def flush(self) -> None:
+        """Make writes durable on disk."""
+        if self.path is not None:
+            self._store.flush()
+
+    def __len__(self) -> int:
+        return len(self._store)

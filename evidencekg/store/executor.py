@@ -1,0 +1,336 @@
+"""Run SPARQL queries safely: in killable worker processes (embedded stores) or over HTTP (remote stores).
+
+pyoxigraph cannot cancel a query and its results are bound to the thread that made them, so an
+embedded store's queries run in a warm pool of worker processes (evidencekg.store.worker). Each
+worker reads an immutable copy of the store: a `backup()` checkpoint for a store on disk, an
+N-Quads snapshot for one in memory. Every write made through the store object moves its
+`changes` counter, and `notify_write()` covers writes made any other way (on `store.oxigraph`
+directly); the next query then publishes a new copy and workers switch to it. A query that outlives
+settings.query_timeout gets its worker SIGKILLed (its CPU work really stops), raises
+QueryTimeout, and a fresh worker takes the dead one's place.
+"""
+
+from __future__ import annotations
+
+import queue
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Protocol
+
+import httpx
+import pyoxigraph as ox
+
+from evidencekg.errors import NotAcceptable, QueryTimeout, StoreError
+from evidencekg.settings import Settings
+from evidencekg.sparql import guard
+from evidencekg.store import worker
+from evidencekg.store.embedded import OxigraphStore
+from evidencekg.store.protocol import Bindings, FormatChooser, QueryKind, Store
+
+STARTUP_TIMEOUT = 60.0  # seconds a new worker may take to start or to open a new copy of the store
+
+
+class Executor(Protocol):
+    """What the SPARQL endpoint needs: run a query to bytes, learn about writes, shut down."""
+
+    def run(
+        self,
+        query: str,
+        choose: FormatChooser,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+        base_iri: str | None = None,
+        bindings: Bindings | None = None,
+    ) -> tuple[str, bytes]:
+        """Run a query (blocking; call it off the event loop) and return (media type, body).
+
+        `bindings` pre-bind variables to terms (a named query's parameters: never pasted into the text).
+        """
+
+    def notify_write(self) -> None:
+        """The store changed: later queries must see the change."""
+
+    def close(self) -> None:
+        """Stop any workers and remove published copies."""
+
+
+def create_executor(store: Store, settings: Settings) -> Executor:
+    """Worker processes for the embedded Oxigraph store, plain calls for any other (remote) store."""
+    if isinstance(store, OxigraphStore):
+        return ProcessExecutor(store, settings)
+    return DirectExecutor(store, settings)
+
+
+def formats_for(choose: FormatChooser) -> dict[str, str | None]:
+    """The chooser's answer for every result kind (a plain dict can travel to a worker process)."""
+    formats = {kind.value: choose(kind) for kind in QueryKind}
+    if not any(formats.values()):
+        raise NotAcceptable("none of the media types in the Accept header can carry a SPARQL result")
+    return formats
+
+
+class DirectExecutor:
+    """Runs queries through the store itself; for a RemoteStore the HTTP timeout ends a slow query."""
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+
+    def run(
+        self,
+        query: str,
+        choose: FormatChooser,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+        base_iri: str | None = None,
+        bindings: Bindings | None = None,
+    ) -> tuple[str, bytes]:
+        """Check SERVICE targets, then forward the query."""
+        formats_for(choose)
+        reaching = guard.check(query, self.settings.service_allowlist, base_iri)
+        try:
+            with guard.remote_errors_hidden(reaching):
+                return self.store.query_serialized(query, choose, default_graphs, named_graphs, bindings)
+        except httpx.TimeoutException as exc:
+            raise QueryTimeout(f"the remote endpoint did not answer within {self.settings.query_timeout:g} s") from exc
+        except httpx.TransportError as exc:
+            raise StoreError(f"the remote endpoint could not be reached: {exc}") from exc
+
+    def notify_write(self) -> None:
+        """Nothing to do: the remote server sees its own writes."""
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+@dataclass(eq=False)
+class _Worker:
+    """One worker process, the parent's end of its pipe, and the copy it has open."""
+
+    process: subprocess.Popen[bytes]
+    conn: Connection
+    ready: bool = False
+    source: worker.Source | None = None
+
+
+@dataclass
+class _Pool:
+    """The live workers and the folder of published copies (shared with the finalizer)."""
+
+    folder: Path
+    workers: set[_Worker] = field(default_factory=set)
+
+
+def _shutdown(pool: _Pool) -> None:
+    """Stop every worker (politely, then by SIGKILL) and delete the published copies."""
+    for w in list(pool.workers):
+        try:
+            w.conn.send(None)
+        except OSError:
+            pass
+    for w in list(pool.workers):
+        try:
+            w.process.wait(1.0)
+        except subprocess.TimeoutExpired:
+            w.process.kill()
+            w.process.wait(5.0)
+        w.conn.close()
+    pool.workers.clear()
+    shutil.rmtree(pool.folder, ignore_errors=True)
+
+
+class ProcessExecutor:
+    """A warm pool of killable worker processes over published copies of an embedded Oxigraph store."""
+
+    def __init__(self, store: OxigraphStore, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self.size = settings.query_workers
+        parent = store.path.parent if store.path is not None else None  # same disk: backup() hard-links
+        self._pool = _Pool(Path(tempfile.mkdtemp(prefix=".evidencekg-copies-", dir=parent)))
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._lock = threading.Lock()
+        self._notified = 0  # notify_write() calls
+        self._published: worker.Source | None = None
+        self._started = False
+        weakref.finalize(self, _shutdown, self._pool)
+
+    @property
+    def pids(self) -> list[int]:
+        """Process ids of the live workers (for monitoring and tests)."""
+        return [w.process.pid for w in list(self._pool.workers)]
+
+    def run(
+        self,
+        query: str,
+        choose: FormatChooser,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+        base_iri: str | None = None,
+        bindings: Bindings | None = None,
+    ) -> tuple[str, bytes]:
+        """Run a query in a worker; QueryTimeout (worker killed) when it outlives settings.query_timeout."""
+        formats = formats_for(choose)
+        timeout = self.settings.query_timeout
+        job = worker.Job(
+            query,
+            formats,
+            tuple(default_graphs),
+            tuple(named_graphs),
+            base_iri,
+            self.settings.result_limit,
+            self._source(),
+            tuple((bindings or {}).items()),
+            tuple(self.settings.service_allowlist),
+        )
+        w = self._acquire(time.monotonic() + timeout)
+        switched = w.source != job.source
+        try:
+            reply = self._exchange(w, job, timeout)
+        except BaseException:
+            self._replace(w)
+            raise
+        self._idle.put(w)
+        if switched:
+            self._prune()  # the copy this worker had open may be unused now
+        if reply[0] == "error":
+            raise reply[1]
+        return reply[1], reply[2]
+
+    def _exchange(self, w: _Worker, job: worker.Job, timeout: float) -> tuple:
+        """Send a job and wait for its answer; the clock starts once the worker has the right copy open."""
+        try:
+            w.conn.send(job)
+            switching = w.source != job.source
+            w.source = job.source
+            while True:
+                wait = STARTUP_TIMEOUT if switching else timeout
+                if not w.conn.poll(wait):
+                    if switching:
+                        raise StoreError(f"a query worker could not open the store copy within {wait:g} s")
+                    raise QueryTimeout(
+                        f"the query ran longer than {timeout:g} s (settings.query_timeout, "
+                        "EVIDENCEKG_QUERY_TIMEOUT) and was stopped"
+                    )
+                reply = w.conn.recv()
+                if reply[0] != "loaded":
+                    return reply
+                switching = False
+        except (EOFError, OSError) as exc:
+            raise StoreError("the query worker stopped unexpectedly (out of memory?); try again") from exc
+
+    def notify_write(self) -> None:
+        """Mark the published copy stale; the next query publishes a new one."""
+        with self._lock:
+            self._notified += 1
+
+    def _generation(self) -> int:
+        """Which state of the store a copy must reflect: moves with every write (call under the lock)."""
+        return 1 + self._notified + self.store.changes
+
+    def close(self) -> None:
+        """Stop the workers and delete the published copies (a later query starts afresh)."""
+        with self._lock:
+            self._started = False
+            self._published = None
+            while not self._idle.empty():
+                self._idle.get_nowait()
+            _shutdown(self._pool)
+
+    # -- the pool ---------------------------------------------------------------------------
+
+    def _acquire(self, deadline: float) -> _Worker:
+        """An idle, started worker; QueryTimeout when every worker stays busy until the deadline."""
+        with self._lock:
+            if not self._started:
+                self._started = True
+                for _ in range(self.size):
+                    self._idle.put(self._spawn())
+        try:
+            w = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            raise QueryTimeout(
+                f"all {self.size} query workers stayed busy for {self.settings.query_timeout:g} s; try again later"
+            ) from None
+        if not w.ready:
+            try:
+                if not w.conn.poll(STARTUP_TIMEOUT):
+                    raise StoreError(f"a query worker did not start within {STARTUP_TIMEOUT:g} s")
+                w.conn.recv()
+                w.ready = True
+            except (EOFError, OSError, StoreError) as exc:
+                self._replace(w)
+                raise StoreError(f"a query worker failed to start: {exc}") from exc
+        return w
+
+    def _spawn(self) -> _Worker:
+        """Start one worker process (`python -m evidencekg.store.worker FD`; it announces itself when ready)."""
+        parent_end, child_end = socket.socketpair()
+        with child_end:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "evidencekg.store.worker", str(child_end.fileno())],
+                pass_fds=[child_end.fileno()],
+                stdin=subprocess.DEVNULL,
+            )
+        w = _Worker(process, Connection(parent_end.detach()))
+        self._pool.workers.add(w)
+        return w
+
+    def _replace(self, w: _Worker) -> None:
+        """SIGKILL a worker (whatever it is doing stops now), reap it, and start a fresh one."""
+        w.process.kill()
+        w.process.wait(5.0)
+        w.conn.close()
+        with self._lock:
+            if w in self._pool.workers:  # not already stopped by close()
+                self._pool.workers.discard(w)
+                self._idle.put(self._spawn())
+        self._prune()
+
+    # -- published copies ---------------------------------------------------------------------
+
+    def _source(self) -> worker.Source:
+        """The copy of the store that reflects every write notified so far (published on demand)."""
+        with self._lock:
+            generation = self._generation()
+            if self._published is None or self._published.generation != generation:
+                self._published = self._publish(generation)
+            source = self._published
+        self._prune()
+        return source
+
+    def _publish(self, generation: int) -> worker.Source:
+        """Write a new immutable copy: a hard-link checkpoint on disk, an N-Quads dump for memory."""
+        self._pool.folder.mkdir(parents=True, exist_ok=True)
+        target = self._pool.folder / f"generation-{generation}"
+        oxigraph = self.store.oxigraph
+        if self.store.path is not None:
+            oxigraph.backup(str(target))
+            return worker.Source(worker.CHECKPOINT, str(target), generation)
+        path = target.with_suffix(".nq")
+        oxigraph.dump(str(path), format=ox.RdfFormat.N_QUADS)
+        return worker.Source(worker.SNAPSHOT, str(path), generation)
+
+    def _prune(self) -> None:
+        """Delete copies that are neither the current one nor open in a live worker."""
+        with self._lock:
+            keep = {w.source.path for w in self._pool.workers if w.source is not None}
+            if self._published is not None:
+                keep.add(self._published.path)
+            for path in self._pool.folder.glob("generation-*"):
+                if str(path) in keep:
+                    continue
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)

@@ -1,0 +1,143 @@
+"""A remote SPARQL 1.1 endpoint (Oxigraph server, Fuseki, Virtuoso, GraphDB) behind the Store contract."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+import httpx
+import pyoxigraph as ox
+
+from evidencekg.errors import QuerySyntaxError, StoreError
+from evidencekg.store.protocol import (
+    GRAPH_FORMATS,
+    RESULT_FORMATS,
+    Bindings,
+    FormatChooser,
+    QueryKind,
+    Row,
+    data_block,
+    graph_term,
+    rdf_format,
+    solution_rows,
+    with_values,
+)
+
+_ACCEPT_ALL = ", ".join([*RESULT_FORMATS, *GRAPH_FORMATS])
+
+
+class RemoteStore:
+    """Talks the SPARQL 1.1 Protocol (and the Graph Store Protocol when its URL is given)."""
+
+    def __init__(
+        self,
+        query_url: str,
+        update_url: str | None = None,
+        store_url: str | None = None,
+        timeout: float = 60.0,
+    ) -> None:
+        self.query_url = query_url
+        self.update_url = update_url
+        self.store_url = store_url
+        self.write_lock = threading.Lock()  # serialises this process's validated writes
+        self._client = httpx.Client(timeout=timeout)
+
+    def _post_query(self, query: str, accept: str, params: list[tuple[str, str]] | None = None) -> httpx.Response:
+        response = self._client.post(
+            self.query_url,
+            content=query.encode(),
+            params=params or [],
+            headers={"Content-Type": "application/sparql-query", "Accept": accept},
+        )
+        if response.status_code == 400:
+            raise QuerySyntaxError(response.text.strip())
+        if response.status_code >= 300:
+            raise StoreError(f"remote endpoint answered {response.status_code}: {response.text.strip()[:500]}")
+        return response
+
+    @staticmethod
+    def _with_bindings(query: str, bindings: Bindings | None) -> str:
+        return with_values(query, bindings) if bindings else query
+
+    def select(self, query: str, bindings: Bindings | None = None) -> list[Row]:
+        """Run a SELECT remotely; bindings travel as a VALUES block."""
+        body = self._post_query(self._with_bindings(query, bindings), "application/sparql-results+json").content
+        result = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        if not isinstance(result, ox.QuerySolutions):
+            raise StoreError("expected a SELECT query")
+        return solution_rows(result)
+
+    def ask(self, query: str, bindings: Bindings | None = None) -> bool:
+        """Run an ASK remotely."""
+        body = self._post_query(self._with_bindings(query, bindings), "application/sparql-results+json").content
+        return bool(ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON))
+
+    def construct(self, query: str, bindings: Bindings | None = None) -> list[ox.Triple]:
+        """Run a CONSTRUCT or DESCRIBE remotely."""
+        body = self._post_query(self._with_bindings(query, bindings), "application/n-triples").content
+        return [q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
+
+    def query_serialized(
+        self,
+        query: str,
+        choose: FormatChooser,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+        bindings: Bindings | None = None,
+    ) -> tuple[str, bytes]:
+        """Forward the query (bindings as a VALUES block), asking for the formats `choose` accepts."""
+        wanted = [m for m in (choose(k) for k in QueryKind) if m]
+        params = [("default-graph-uri", g) for g in default_graphs]
+        params += [("named-graph-uri", g) for g in named_graphs]
+        response = self._post_query(self._with_bindings(query, bindings), ", ".join(wanted) or _ACCEPT_ALL, params)
+        media_type = response.headers.get("content-type", "").split(";")[0].strip()
+        return media_type, response.content
+
+    def update(self, update: str) -> None:
+        """Run a SPARQL Update remotely."""
+        if not self.update_url:
+            raise StoreError("this remote store has no update endpoint configured")
+        response = self._client.post(
+            self.update_url, content=update.encode(), headers={"Content-Type": "application/sparql-update"}
+        )
+        if response.status_code == 400:
+            raise QuerySyntaxError(response.text.strip())
+        if response.status_code >= 300:
+            raise StoreError(f"remote update answered {response.status_code}: {response.text.strip()[:500]}")
+
+    def load(self, data: bytes, media_type: str, graph: str | None = None) -> None:
+        """Add RDF by an INSERT DATA (parsed locally first, so bad RDF never reaches the remote)."""
+        target = graph_term(graph)
+        try:
+            quads = [ox.Quad(q.subject, q.predicate, q.object, target) for q in ox.parse(data, format=rdf_format(media_type))]
+        except SyntaxError as exc:
+            raise QuerySyntaxError(str(exc)) from exc
+        self.update(f"INSERT DATA {{\n{data_block(quads)}\n}}")
+
+    def dump(self, media_type: str, graph: str | None = None) -> bytes:
+        """Serialize a graph by CONSTRUCT (quad formats: the whole dataset)."""
+        fmt = rdf_format(media_type)
+        if fmt.supports_datasets:
+            rows = self.select("SELECT ?s ?p ?o ?g { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }")
+            quads = [
+                ox.Quad(r["s"], r["p"], r["o"], r.get("g", ox.DefaultGraph()))  # type: ignore[arg-type]
+                for r in rows
+            ]
+            return ox.serialize(quads, format=fmt)
+        where = f"GRAPH <{graph}> {{ ?s ?p ?o }}" if graph else "?s ?p ?o"
+        return ox.serialize(self.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} }}"), format=fmt)
+
+    def graph_exists(self, graph: str | None) -> bool:
+        """Whether a named graph exists remotely."""
+        return graph is None or self.ask(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+
+    def clear(self) -> None:
+        """Remove everything."""
+        self.update("CLEAR ALL")
+
+    def flush(self) -> None:
+        """Nothing to do: the remote server owns durability."""
+
+    def __len__(self) -> int:
+        rows = self.select("SELECT (COUNT(*) AS ?n) { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }")
+        return int(rows[0]["n"].value)

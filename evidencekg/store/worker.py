@@ -1,0 +1,203 @@
+"""The query worker process: opens a read-only copy of the store, runs one query at a time, replies with bytes.
+
+A worker is started by evidencekg.store.executor and may be SIGKILLed at any moment (that is how a
+query that runs too long is stopped). It talks over one multiprocessing Connection:
+
+    worker -> parent   ("ready", pid)                        once, after start-up
+    parent -> worker   Job                                    one query
+    worker -> parent   ("loaded",)                            only when the Job named a new Source
+    worker -> parent   ("ok", media_type, body) | ("error", StoreError)
+    parent -> worker   None                                   stop
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+
+import pyoxigraph as ox
+
+from evidencekg.errors import NotAcceptable, QuerySyntaxError, ResultTooLarge, StoreError
+from evidencekg.sparql import guard
+from evidencekg.sparql.parse_errors import error_position, parse_error_message
+from evidencekg.store.protocol import (
+    GRAPH_FORMATS,
+    RESULT_FORMATS,
+    QueryKind,
+    Term,
+    bound_query,
+    dataset_options,
+    result_kind,
+)
+
+CHECKPOINT = "checkpoint"  # a store.backup() folder, opened read-only
+SNAPSHOT = "snapshot"  # an N-Quads dump, loaded into memory
+TSV = "text/tab-separated-values"
+
+
+@dataclass(frozen=True)
+class Source:
+    """A published, immutable copy of the store: what it is, where it is, which write generation."""
+
+    kind: str
+    path: str
+    generation: int
+
+
+@dataclass(frozen=True)
+class Job:
+    """One query to run: the media type chosen per result kind (None: not acceptable) and the limits."""
+
+    query: str
+    formats: dict[str, str | None]
+    default_graphs: tuple[str, ...]
+    named_graphs: tuple[str, ...]
+    base_iri: str | None
+    limit: int
+    source: Source
+    bindings: tuple[tuple[str, Term], ...] = ()  # pre-bound variables (a named query's parameters)
+    allowlist: tuple[str, ...] = ()  # settings.service_allowlist, checked here, under the timeout
+
+
+class _TooMany(Exception):
+    """Raised inside the serializer's output once the row limit is passed (stops the query's work)."""
+
+
+class _CountingSink(io.RawIOBase):
+    """A binary sink that keeps TSV output and stops it once it holds more than `limit` rows."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+        self.lines = 0
+        self.chunks: list[bytes] = []
+
+    def writable(self) -> bool:
+        """Always writable."""
+        return True
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        """Keep a chunk; raise _TooMany once the rows (lines after the header) exceed the limit."""
+        chunk = bytes(data)
+        self.lines += chunk.count(b"\n")
+        self.chunks.append(chunk)
+        if self.lines - 1 > self.limit:
+            raise _TooMany
+        return len(chunk)
+
+
+def open_source(source: Source) -> ox.Store:
+    """A pyoxigraph store over a published copy."""
+    if source.kind == CHECKPOINT:
+        return ox.Store.read_only(source.path)
+    store = ox.Store()
+    store.bulk_load(path=source.path, format=ox.RdfFormat.N_QUADS)
+    return store
+
+
+def syntax_message(text: str, exc: Exception) -> str:
+    """The parser's message with its position, followed by the offending line and a caret under it."""
+    message = " ".join(str(exc).split()) or exc.__class__.__name__
+    if len(message) > 240:
+        message = message[:240] + " ..."
+    line, col = error_position(exc)
+    lines = text.split("\n")
+    if 0 < line <= len(lines):
+        shown = lines[line - 1].rstrip("\r") or "(end of the query)"
+        message += f"\nline {line}: {shown}\n{' ' * (len(str(line)) + 7 + max(0, col - 1))}^"
+    return message
+
+
+def too_large(limit: int, what: str) -> ResultTooLarge:
+    """The error for a result over the limit, saying how to get under it."""
+    return ResultTooLarge(
+        f"the result has more than {limit} {what} (settings.result_limit, EVIDENCEKG_RESULT_LIMIT): "
+        "add a LIMIT or narrow the query"
+    )
+
+
+def execute(store: ox.Store, job: Job) -> tuple[str, bytes]:
+    """Check SERVICE targets, then run the job (see _execute); a failed remote call never shows its answer."""
+    reaching = guard.check(job.query, job.allowlist, job.base_iri)
+    with guard.remote_errors_hidden(reaching):
+        return _execute(store, job)
+
+
+def _execute(store: ox.Store, job: Job) -> tuple[str, bytes]:
+    """Run a job: negotiate, count against the limit, serialize. Raises StoreError subclasses."""
+    try:
+        result = bound_query(
+            store, job.query, dict(job.bindings), base_iri=job.base_iri, **dataset_options(job.default_graphs, job.named_graphs)
+        )
+    except SyntaxError as exc:
+        raise QuerySyntaxError(syntax_message(job.query, exc)) from exc
+    kind = result_kind(result)
+    media_type = job.formats.get(kind.value)
+    if media_type is None:
+        raise NotAcceptable(f"no acceptable format for a {kind.value} result (see the Accept header)")
+    if kind is QueryKind.BOOLEAN:
+        return media_type, result.serialize(format=RESULT_FORMATS[media_type])  # type: ignore[union-attr]
+    if kind is QueryKind.GRAPH:
+        triples = []
+        for triple in result:  # type: ignore[union-attr]
+            triples.append(triple)
+            if len(triples) > job.limit:
+                raise too_large(job.limit, "triples")
+        return media_type, ox.serialize(triples, format=GRAPH_FORMATS[media_type])
+    sink = _CountingSink(job.limit)
+    try:
+        result.serialize(sink, format=ox.QueryResultsFormat.TSV)  # type: ignore[union-attr]
+    except _TooMany:
+        raise too_large(job.limit, "rows") from None
+    except OSError as exc:
+        if isinstance(exc.__context__, _TooMany) or isinstance(exc.__cause__, _TooMany):
+            raise too_large(job.limit, "rows") from None
+        raise
+    tsv = b"".join(sink.chunks)
+    if media_type == TSV:
+        return media_type, tsv
+    solutions = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
+    return media_type, solutions.serialize(format=RESULT_FORMATS[media_type])  # type: ignore[union-attr]
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Die as soon as the parent is gone, even in the middle of a query (it cannot be stopped otherwise)."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
+
+
+def main(conn: Connection) -> None:
+    """The worker loop: announce readiness, then answer jobs until told to stop or the parent goes away."""
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    conn.send(("ready", os.getpid()))
+    store: ox.Store | None = None
+    loaded: Source | None = None
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        try:
+            if job.source != loaded:
+                store = None  # let go of the previous copy first
+                store = open_source(job.source)
+                loaded = job.source
+                conn.send(("loaded",))
+            assert store is not None
+            conn.send(("ok", *execute(store, job)))
+        except StoreError as exc:
+            conn.send(("error", exc))
+        except (OSError, ValueError, RuntimeError, TypeError) as exc:
+            conn.send(("error", StoreError(f"the query failed: {parse_error_message(exc)}")))
+
+
+if __name__ == "__main__":
+    main(Connection(int(sys.argv[1])))
