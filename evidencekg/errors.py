@@ -9,6 +9,7 @@ __all__ = [
     "NotFound",
     "QuerySyntaxError",
     "QueryTimeout",
+    "ResourceLimit",
     "ResultTooLarge",
     "ShapeViolation",
     "StoreError",
@@ -43,6 +44,10 @@ class Forbidden(BadRequest):
 
 class QueryTimeout(StoreError):
     """The query ran longer than settings.query_timeout and was stopped (its worker killed)."""
+
+
+class ResourceLimit(QueryTimeout):
+    """The query was stopped because its worker passed a resource bound (memory); retrying as is will not help."""
 
 
 class ResultTooLarge(StoreError):

@@ -30,6 +30,13 @@ class Settings(BaseSettings):
     token: str | None = Field(default=None, description="Bearer token that enables writes")
     query_timeout: float = Field(default=30.0, description="Seconds before a query is stopped")
     result_limit: int = Field(default=100_000, description="Largest result (rows/triples)")
+    result_bytes_limit: int = Field(default=128 * 2**20, gt=0, description="Largest result body in bytes (as serialized)")
+    worker_memory_limit: int = Field(
+        default=4 * 2**30, ge=0, description="Address-space bound of each query worker in bytes (RLIMIT_AS; 0: none)"
+    )
+    max_body_bytes: int = Field(default=64 * 2**20, gt=0, description="Largest request body; larger ones get 413 unread")
+    max_nesting: int = Field(default=200, gt=0, description="Deepest nesting of { ( [ accepted in a query or update")
+    max_literal_bytes: int = Field(default=2**20, gt=0, description="Longest literal a write may store (UTF-8 bytes)")
     query_workers: int = Field(default=2, ge=1, description="Worker processes that run queries (killable)")
     service_allowlist: list[str] = Field(
         default_factory=list, description="URL prefixes SERVICE and LOAD may reach"

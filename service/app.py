@@ -14,6 +14,7 @@ from evidencekg.store.backends import open_store
 from evidencekg.store.executor import create_executor
 from evidencekg.store.protocol import Store
 from service import assets, errors
+from service.limits import BodyLimit
 from service.routers import catalogue, graph_store, home, linked_data, meta, network, sparql
 
 
@@ -41,6 +42,7 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
     app.state.settings = settings
     app.state.executor = create_executor(store, settings)  # workers start on the first query
     errors.install(app)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -51,6 +51,7 @@ from evidencekg.shapes.validate import (
 )
 from evidencekg.sparql import guard
 from evidencekg.sparql.parse_errors import error_position, error_text
+from evidencekg.sparql.text import check_nesting
 from evidencekg.store.protocol import Store, data_block, delta_update, graph_term, rdf_format, store_errors
 
 NQUADS = "application/n-quads"
@@ -274,6 +275,17 @@ def _has_blank_nodes(quads: Iterable[ox.Quad]) -> bool:
     return any(isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode) for q in quads)
 
 
+def check_literal_sizes(quads: Iterable[ox.Quad], limit: int) -> None:
+    """BadRequest naming the subject when a written literal is longer than `limit` UTF-8 bytes."""
+    for quad in quads:
+        value = quad.object.value if isinstance(quad.object, ox.Literal) else ""
+        if len(value) > limit // 4 and len(value.encode("utf-8")) > limit:
+            raise BadRequest(
+                f"a literal of {len(value.encode('utf-8'))} bytes on {quad.subject} {quad.predicate} is longer than "
+                f"the {limit} bytes a write may store (settings.max_literal_bytes, EVIDENCEKG_MAX_LITERAL_BYTES)"
+            )
+
+
 def _apply(
     store: Store,
     update: str,
@@ -293,6 +305,7 @@ def _apply(
             copy.update(update)
         before, after = frozenset(before_list), frozenset(copy)
         added, removed = after - before, before - after
+        check_literal_sizes(added, settings.max_literal_bytes)
         same_graphs = graphs_before == set(copy.named_graphs())
         if added or removed:
             check_shapes(before_list, copy, added | removed, settings)
@@ -307,6 +320,7 @@ def _apply(
 
 def sparql_update(store: Store, update_text: str, settings: Settings, *, base_iri: str | None = None) -> WriteResult:
     """Run a SPARQL Update after checking its LOAD/SERVICE targets and the shapes; atomic."""
+    check_nesting(update_text, settings.max_nesting)
     reaching = guard.check(update_text, settings.service_allowlist, base_iri, update=True)
     if base_iri:  # a prologue BASE, so the copy and a re-run on the live store resolve alike
         update_text = f"BASE <{iri(base_iri).value}>\n{update_text}"

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
+from evidencekg.errors import BadRequest
+
 # Token kinds.
 IRI = "iri"  # <...>, text holds the IRI without brackets (escapes resolved)
 PNAME = "pname"  # prefix:local
@@ -39,6 +41,10 @@ _SPACE_OR_COMMENT = re.compile(r"(?:\s+|#[^\n\r]*)+")
 _UCHAR = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _LOCAL_ESCAPE = re.compile(r"\\([_~.\-!$&'()*+,;=/?#@%])")
 _ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
+class NestingTooDeep(BadRequest):
+    """A query or update nests deeper than settings.max_nesting (refused before any parser sees it)."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +126,34 @@ def _name_token(run: str, start: int) -> tuple[Token, int]:
         word = _WORD.match(run)
         return (Token(WORD, word.group(0).upper(), start), word.end()) if word else (Token(PUNCT, run[0], start), 1)
     return Token(WORD, run.upper(), start), len(run)
+
+
+def nesting_depth(text: str) -> int:
+    """How deep { ( [ nest outside strings, IRIs and comments (linear time; parsers recurse on each level).
+
+    >>> nesting_depth("SELECT * { { ?s ?p ?o FILTER((1 + 2) > 0) } }")
+    4
+    """
+    depth = deepest = 0
+    for token in tokenize(text):
+        if token.kind != PUNCT:
+            continue
+        if token.text in "{([":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token.text in "})]":
+            depth = max(0, depth - 1)
+    return deepest
+
+
+def check_nesting(text: str, limit: int) -> None:
+    """Raise NestingTooDeep when `text` nests past `limit` (checked before parsing, in linear time)."""
+    depth = nesting_depth(text)
+    if depth > limit:
+        raise NestingTooDeep(
+            f"the text nests groups, parentheses or brackets {depth} levels deep; at most {limit} are accepted "
+            "(settings.max_nesting, EVIDENCEKG_MAX_NESTING)"
+        )
 
 
 class Prologue:

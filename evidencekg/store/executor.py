@@ -30,9 +30,10 @@ from typing import Protocol
 import httpx
 import pyoxigraph as ox
 
-from evidencekg.errors import NotAcceptable, QueryTimeout, StoreError
+from evidencekg.errors import NotAcceptable, QueryTimeout, ResourceLimit, StoreError
 from evidencekg.settings import Settings
 from evidencekg.sparql import guard
+from evidencekg.sparql.text import check_nesting
 from evidencekg.store import worker
 from evidencekg.store.embedded import OxigraphStore
 from evidencekg.store.protocol import Bindings, FormatChooser, QueryKind, Store
@@ -97,6 +98,7 @@ class DirectExecutor:
     ) -> tuple[str, bytes]:
         """Check SERVICE targets, then forward the query."""
         formats_for(choose)
+        check_nesting(query, self.settings.max_nesting)
         reaching = guard.check(query, self.settings.service_allowlist, base_iri)
         try:
             with guard.remote_errors_hidden(reaching):
@@ -192,6 +194,8 @@ class ProcessExecutor:
             self._source(),
             tuple((bindings or {}).items()),
             tuple(self.settings.service_allowlist),
+            self.settings.result_bytes_limit,
+            self.settings.max_nesting,
         )
         w = self._acquire(time.monotonic() + timeout)
         switched = w.source != job.source
@@ -227,7 +231,7 @@ class ProcessExecutor:
                     return reply
                 switching = False
         except (EOFError, OSError) as exc:
-            raise StoreError("the query worker stopped unexpectedly (out of memory?); try again") from exc
+            raise ResourceLimit(worker.memory_message(self.settings.worker_memory_limit)) from exc
 
     def notify_write(self) -> None:
         """Mark the published copy stale; the next query publishes a new one."""
@@ -278,7 +282,7 @@ class ProcessExecutor:
         parent_end, child_end = socket.socketpair()
         with child_end:
             process = subprocess.Popen(
-                [sys.executable, "-m", "evidencekg.store.worker", str(child_end.fileno())],
+                [sys.executable, "-m", "evidencekg.store.worker", str(child_end.fileno()), str(self.settings.worker_memory_limit)],
                 pass_fds=[child_end.fileno()],
                 stdin=subprocess.DEVNULL,
             )

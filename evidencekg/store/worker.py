@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import os
+import resource
 import sys
 import threading
 import time
@@ -22,9 +23,10 @@ from multiprocessing.connection import Connection
 
 import pyoxigraph as ox
 
-from evidencekg.errors import NotAcceptable, QuerySyntaxError, ResultTooLarge, StoreError
+from evidencekg.errors import NotAcceptable, QuerySyntaxError, ResourceLimit, ResultTooLarge, StoreError
 from evidencekg.sparql import guard
 from evidencekg.sparql.parse_errors import error_position, parse_error_message
+from evidencekg.sparql.text import check_nesting
 from evidencekg.store.protocol import (
     GRAPH_FORMATS,
     RESULT_FORMATS,
@@ -62,6 +64,8 @@ class Job:
     source: Source
     bindings: tuple[tuple[str, Term], ...] = ()  # pre-bound variables (a named query's parameters)
     allowlist: tuple[str, ...] = ()  # settings.service_allowlist, checked here, under the timeout
+    byte_limit: int = 128 * 2**20  # settings.result_bytes_limit
+    max_nesting: int = 200  # settings.max_nesting
 
 
 class _TooMany(Exception):
@@ -69,11 +73,13 @@ class _TooMany(Exception):
 
 
 class _CountingSink(io.RawIOBase):
-    """A binary sink that keeps TSV output and stops it once it holds more than `limit` rows."""
+    """A binary sink that keeps TSV output and stops it once it holds more than `limit` rows or `byte_limit` bytes."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, byte_limit: int) -> None:
         super().__init__()
         self.limit = limit
+        self.byte_limit = byte_limit
+        self.size = 0
         self.lines = 0
         self.chunks: list[bytes] = []
 
@@ -85,8 +91,9 @@ class _CountingSink(io.RawIOBase):
         """Keep a chunk; raise _TooMany once the rows (lines after the header) exceed the limit."""
         chunk = bytes(data)
         self.lines += chunk.count(b"\n")
+        self.size += len(chunk)
         self.chunks.append(chunk)
-        if self.lines - 1 > self.limit:
+        if self.lines - 1 > self.limit or self.size > self.byte_limit:
             raise _TooMany
         return len(chunk)
 
@@ -115,14 +122,20 @@ def syntax_message(text: str, exc: Exception) -> str:
 
 def too_large(limit: int, what: str) -> ResultTooLarge:
     """The error for a result over the limit, saying how to get under it."""
-    return ResultTooLarge(
-        f"the result has more than {limit} {what} (settings.result_limit, EVIDENCEKG_RESULT_LIMIT): "
-        "add a LIMIT or narrow the query"
+    setting = "settings.result_bytes_limit, EVIDENCEKG_RESULT_BYTES_LIMIT" if what == "bytes" else (
+        "settings.result_limit, EVIDENCEKG_RESULT_LIMIT"
     )
+    return ResultTooLarge(f"the result has more than {limit} {what} ({setting}): add a LIMIT or narrow the query")
+
+
+def _over(sink: _CountingSink, job: Job) -> ResultTooLarge:
+    """The error for a sink that stopped: by bytes or by rows."""
+    return too_large(job.byte_limit, "bytes") if sink.size > job.byte_limit else too_large(job.limit, "rows")
 
 
 def execute(store: ox.Store, job: Job) -> tuple[str, bytes]:
     """Check SERVICE targets, then run the job (see _execute); a failed remote call never shows its answer."""
+    check_nesting(job.query, job.max_nesting)
     reaching = guard.check(job.query, job.allowlist, job.base_iri)
     with guard.remote_errors_hidden(reaching):
         return _execute(store, job)
@@ -143,26 +156,33 @@ def _execute(store: ox.Store, job: Job) -> tuple[str, bytes]:
     if kind is QueryKind.BOOLEAN:
         return media_type, result.serialize(format=RESULT_FORMATS[media_type])  # type: ignore[union-attr]
     if kind is QueryKind.GRAPH:
-        triples = []
+        triples, size = [], 0
         for triple in result:  # type: ignore[union-attr]
             triples.append(triple)
+            size += len(str(triple))
             if len(triples) > job.limit:
                 raise too_large(job.limit, "triples")
+            if size > job.byte_limit:
+                raise too_large(job.byte_limit, "bytes")
         return media_type, ox.serialize(triples, format=GRAPH_FORMATS[media_type])
-    sink = _CountingSink(job.limit)
+    sink = _CountingSink(job.limit, job.byte_limit)
     try:
         result.serialize(sink, format=ox.QueryResultsFormat.TSV)  # type: ignore[union-attr]
     except _TooMany:
-        raise too_large(job.limit, "rows") from None
+        raise _over(sink, job) from None
     except OSError as exc:
         if isinstance(exc.__context__, _TooMany) or isinstance(exc.__cause__, _TooMany):
-            raise too_large(job.limit, "rows") from None
+            raise _over(sink, job) from None
         raise
     tsv = b"".join(sink.chunks)
+    sink.chunks.clear()
     if media_type == TSV:
         return media_type, tsv
     solutions = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
-    return media_type, solutions.serialize(format=RESULT_FORMATS[media_type])  # type: ignore[union-attr]
+    body = solutions.serialize(format=RESULT_FORMATS[media_type])  # type: ignore[union-attr]
+    if len(body) > job.byte_limit:  # JSON or XML can be a few times larger than the TSV it came from
+        raise too_large(job.byte_limit, "bytes")
+    return media_type, body
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -172,8 +192,15 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(1)
 
 
-def main(conn: Connection) -> None:
+def bound_memory(limit: int) -> None:
+    """Cap this process's address space (RLIMIT_AS) so a memory-hungry query fails here, not in the machine."""
+    if limit > 0:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def main(conn: Connection, memory_limit: int = 0) -> None:
     """The worker loop: announce readiness, then answer jobs until told to stop or the parent goes away."""
+    bound_memory(memory_limit)
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     conn.send(("ready", os.getpid()))
     store: ox.Store | None = None
@@ -195,9 +222,20 @@ def main(conn: Connection) -> None:
             conn.send(("ok", *execute(store, job)))
         except StoreError as exc:
             conn.send(("error", exc))
+        except MemoryError:
+            conn.send(("error", ResourceLimit(memory_message(memory_limit))))
         except (OSError, ValueError, RuntimeError, TypeError) as exc:
             conn.send(("error", StoreError(f"the query failed: {parse_error_message(exc)}")))
 
 
+def memory_message(limit: int) -> str:
+    """What to tell a client whose query ran out of the worker's memory bound."""
+    bound = f"its memory bound of {limit // 2**20} MiB" if limit else "the memory available"
+    return (
+        f"the query needed more than {bound} (settings.worker_memory_limit, EVIDENCEKG_WORKER_MEMORY_LIMIT) "
+        "and was stopped: narrow it, or aggregate in SPARQL"
+    )
+
+
 if __name__ == "__main__":
-    main(Connection(int(sys.argv[1])))
+    main(Connection(int(sys.argv[1])), int(sys.argv[2]) if len(sys.argv) > 2 else 0)

@@ -1,0 +1,120 @@
+"""Every resource bounded: request bodies (413 unread), result bytes, worker memory, nesting depth, literal sizes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from evidencekg.sparql.text import nesting_depth
+from tests._server import live_server, memory_app
+
+TOKEN = "limits-token"
+BODY_LIMIT = 60_000
+MEMORY = 900 * 2**20
+
+
+@pytest.fixture(scope="module")
+def bounded() -> Iterator[str]:
+    """A server with small bounds everywhere, writes on."""
+    app = memory_app(
+        settings_overrides={
+            "token": TOKEN,
+            "max_body_bytes": BODY_LIMIT,
+            "result_bytes_limit": 50_000,
+            "max_nesting": 50,
+            "max_literal_bytes": 1_000,
+            "query_timeout": 30,
+        }
+    )
+    with live_server(app) as base_url:
+        yield base_url
+
+
+def rows_of(text_length: int, rows: int) -> str:
+    """A query whose result is `rows` rows of strings `text_length` characters long (built by the engine)."""
+    values = " ".join(str(i) for i in range(rows))
+    seed = "a" * max(1, text_length // 1000)
+    return (
+        f'SELECT ?s WHERE {{ VALUES ?i {{ {values} }} BIND(CONCAT(STR(?i), "{seed}") AS ?t) '
+        'BIND(REPLACE(?t, "a", "aaaaaaaaaa") AS ?u) BIND(REPLACE(?u, "a", "aaaaaaaaaa") AS ?v) '
+        'BIND(REPLACE(?v, "a", "aaaaaaaaaa") AS ?s) } ORDER BY ?s'
+    )
+
+
+def test_a_large_body_is_refused_before_auth_and_before_reading(bounded: str) -> None:
+    """A declared body over the limit answers 413 without a token (not 401): the body was never read."""
+    response = httpx.post(f"{bounded}/sparql", data={"update": "x" * (BODY_LIMIT * 3)})
+    assert response.status_code == 413, response.text
+    assert "max_body_bytes" in response.text
+
+
+def test_a_streamed_body_over_the_limit_is_refused(bounded: str) -> None:
+    """A chunked body (no Content-Length) is counted as it arrives and refused once it passes the limit."""
+
+    def chunks() -> Iterator[bytes]:
+        yield b"query=" + b"A" * 1_000
+        for _ in range(70):
+            yield b"B" * 1_000
+
+    response = httpx.post(
+        f"{bounded}/sparql", content=chunks(), headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert response.status_code == 413, response.text
+
+
+def test_a_body_under_the_limit_still_works(bounded: str) -> None:
+    """The bound does not get in the way of ordinary requests."""
+    response = httpx.post(f"{bounded}/sparql", data={"query": "ASK {}"}, headers={"Accept": "application/sparql-results+json"})
+    assert response.status_code == 200 and response.json()["boolean"] is True
+
+
+def test_result_bytes_are_bounded_not_only_rows(bounded: str) -> None:
+    """20 rows of 10 kB strings pass the row limit but not the byte limit: 400 naming the byte setting."""
+    response = httpx.post(f"{bounded}/sparql", data={"query": rows_of(10_000, 20)})
+    assert response.status_code == 400, response.text[:300]
+    assert "result_bytes_limit" in response.text
+    small = httpx.post(f"{bounded}/sparql", data={"query": rows_of(1_000, 5)}, headers={"Accept": "text/csv"})
+    assert small.status_code == 200 and small.text.count("\n") == 6
+
+
+@pytest.mark.parametrize("depth", [51, 10_000])
+def test_deep_nesting_is_refused_before_parsing(bounded: str, depth: int) -> None:
+    """Nested groups past max_nesting answer 400 (queries and updates); the server keeps answering."""
+    query = "SELECT * WHERE " + "{ " * depth + "?s ?p ?o" + " }" * depth
+    assert nesting_depth(query) == depth
+    response = httpx.post(f"{bounded}/sparql", content=query, headers={"Content-Type": "application/sparql-query"})
+    assert response.status_code == 400 and "levels deep" in response.text
+    update = "DELETE { ?s ?p ?o } WHERE " + "{ " * depth + "?s ?p ?o" + " }" * depth
+    response = httpx.post(
+        f"{bounded}/sparql",
+        content=update,
+        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/sparql-update"},
+    )
+    assert response.status_code == 400 and "levels deep" in response.text
+    assert httpx.post(f"{bounded}/sparql", data={"query": "ASK {}"}).status_code == 200
+
+
+def test_a_long_literal_is_not_written(bounded: str) -> None:
+    """An INSERT of a literal over max_literal_bytes answers 400 and stores nothing."""
+    update = 'INSERT DATA { <http://example.org/s> <http://example.org/p> "' + "x" * 1_500 + '" }'
+    response = httpx.post(f"{bounded}/sparql", data={"update": update}, headers={"Authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == 400, response.text
+    assert "max_literal_bytes" in response.text
+    asked = httpx.post(f"{bounded}/sparql", data={"query": "ASK { <http://example.org/s> ?p ?o }"}).json()
+    assert asked["boolean"] is False
+
+
+def test_a_worker_past_its_memory_bound_answers_503_and_is_replaced() -> None:
+    """A query that materialises ~1.5 GB in a worker capped at 900 MiB stops with 503; the next query works."""
+    app = memory_app(settings_overrides={"worker_memory_limit": MEMORY, "result_bytes_limit": 2**34, "query_timeout": 60})
+    with live_server(app) as base_url:
+        assert httpx.post(f"{base_url}/sparql", data={"query": "ASK {}"}).status_code == 200
+        started = time.monotonic()
+        response = httpx.post(f"{base_url}/sparql", data={"query": rows_of(1_000_000, 1_500)}, timeout=90)
+        assert response.status_code == 503, (response.status_code, response.text[:300])
+        assert "memory" in response.text and "Retry-After" in response.headers
+        assert time.monotonic() - started < 60
+        assert httpx.post(f"{base_url}/sparql", data={"query": "ASK {}"}, timeout=30).status_code == 200
