@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
+from evidencekg.settings import get_settings
 from evidencekg.sparql.text import nesting_depth
+from evidencekg.store.embedded import OxigraphStore
+from evidencekg.store.executor import COPIES_PREFIX, ProcessExecutor
 from tests._server import live_server, memory_app
 
 TOKEN = "limits-token"
@@ -118,3 +124,19 @@ def test_a_worker_past_its_memory_bound_answers_503_and_is_replaced() -> None:
         assert "memory" in response.text and "Retry-After" in response.headers
         assert time.monotonic() - started < 60
         assert httpx.post(f"{base_url}/sparql", data={"query": "ASK {}"}, timeout=30).status_code == 200
+
+
+def test_leftover_copies_of_a_killed_server_are_removed_at_start(tmp_path: Path) -> None:
+    """A copies folder whose owner pid is dead is deleted when an executor starts beside it; a live one stays."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / f"{COPIES_PREFIX}{dead.stdout.strip()}-abc"
+    (stale / "generation-1").mkdir(parents=True)
+    live = tmp_path / f"{COPIES_PREFIX}1-xyz"  # pid 1 is always alive
+    live.mkdir()
+    store = OxigraphStore(tmp_path / "store")
+    executor = ProcessExecutor(store, get_settings(memory=False))
+    try:
+        assert not stale.exists()
+        assert live.exists()
+    finally:
+        executor.close()

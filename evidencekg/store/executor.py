@@ -12,6 +12,7 @@ QueryTimeout, and a fresh worker takes the dead one's place.
 
 from __future__ import annotations
 
+import os
 import queue
 import shutil
 import socket
@@ -38,6 +39,7 @@ from evidencekg.store import worker
 from evidencekg.store.embedded import OxigraphStore
 from evidencekg.store.protocol import Bindings, FormatChooser, QueryKind, Store
 
+COPIES_PREFIX = ".evidencekg-copies-"  # + "<server pid>-<random>": the folder of published copies
 STARTUP_TIMEOUT = 60.0  # seconds a new worker may take to start or to open a new copy of the store
 
 
@@ -63,6 +65,32 @@ class Executor(Protocol):
 
     def close(self) -> None:
         """Stop any workers and remove published copies."""
+
+
+def remove_leftovers(folder: Path) -> list[Path]:
+    """Delete published-copy folders whose server process is gone (left by a SIGKILL); returns what was removed.
+
+    A folder is named `.evidencekg-copies-<pid>-<random>`; one whose pid is alive belongs to a running server.
+    """
+    removed = []
+    for path in folder.glob(f"{COPIES_PREFIX}*"):
+        owner = path.name[len(COPIES_PREFIX) :].split("-", 1)[0]
+        if owner.isdigit() and _alive(int(owner)):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id exists (signal 0 probes without sending anything)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def create_executor(store: Store, settings: Settings) -> Executor:
@@ -158,8 +186,9 @@ class ProcessExecutor:
         self.store = store
         self.settings = settings
         self.size = settings.query_workers
-        parent = store.path.parent if store.path is not None else None  # same disk: backup() hard-links
-        self._pool = _Pool(Path(tempfile.mkdtemp(prefix=".evidencekg-copies-", dir=parent)))
+        parent = store.path.parent if store.path is not None else Path(tempfile.gettempdir())  # same disk: hard links
+        remove_leftovers(parent)
+        self._pool = _Pool(Path(tempfile.mkdtemp(prefix=f"{COPIES_PREFIX}{os.getpid()}-", dir=parent)))
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._lock = threading.Lock()
         self._notified = 0  # notify_write() calls
