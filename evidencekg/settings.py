@@ -35,6 +35,8 @@ class Settings(BaseSettings):
         default=4 * 2**30, ge=0, description="Address-space bound of each query worker in bytes (RLIMIT_AS; 0: none)"
     )
     max_body_bytes: int = Field(default=64 * 2**20, gt=0, description="Largest request body; larger ones get 413 unread")
+    max_connections: int = Field(default=256, gt=0, description="Open connections served at once; more get 503")
+    keep_alive_timeout: float = Field(default=5.0, gt=0, description="Seconds an idle keep-alive connection stays open")
     max_nesting: int = Field(default=200, gt=0, description="Deepest nesting of { ( [ accepted in a query or update")
     max_literal_bytes: int = Field(default=2**20, gt=0, description="Longest literal a write may store (UTF-8 bytes)")
     query_workers: int = Field(default=2, ge=1, description="Worker processes that run queries (killable)")

@@ -108,7 +108,15 @@ def serve(
         typer.echo(f"{name:>18}: {url}")
     if settings.watch_files and isinstance(backend, OxigraphStore):
         typer.echo(f"watching {settings.ontology_dir} and {settings.data_dir} (every {settings.watch_interval:g} s)", err=True)
-    uvicorn.run(http_app_factory()(backend, settings), host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(
+        http_app_factory()(backend, settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        limit_concurrency=settings.max_connections,  # beyond it: 503 at once, never an unbounded queue
+        timeout_keep_alive=int(settings.keep_alive_timeout),
+        h11_max_incomplete_event_size=64 * 1024,  # request line + headers
+    )
 
 
 def http_app_factory() -> Callable[[Store, Settings], Any]:
