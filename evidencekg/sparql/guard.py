@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import SplitResult, urljoin, urlsplit
 
 from evidencekg.errors import Forbidden, QueryTimeout, ShapeViolation, StoreError
@@ -111,14 +112,15 @@ def _parsed_targets(text: str, base_iri: str | None, update: bool) -> Iterator[T
     from rdflib.plugins.sparql.algebra import translatePName, translatePrologue, traverse
 
     try:
+        pairs: list[tuple[Any, Any]]
         if update:
-            parsed = parser.parseUpdate(text)
-            pairs = list(zip(parsed.prologue, parsed.request))
+            parsed_update = parser.parseUpdate(text)
+            pairs = list(zip(parsed_update.prologue, parsed_update.request))
         else:
-            parsed = parser.parseQuery(text)
-            pairs = [(parsed[0], parsed[1])]
+            parsed_query = parser.parseQuery(text)
+            pairs = [(parsed_query[0], parsed_query[1])]
         prologue = None
-        resolved = []
+        resolved: list[object] = []
         for declarations, operation in pairs:
             prologue = translatePrologue(declarations, base_iri, None, prologue)
             resolved.append(traverse(operation, visitPost=functools.partial(translatePName, prologue=prologue)))
