@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -76,8 +79,26 @@ def ingest_and_query() -> None:
          best_of(lambda: list(graph.query(QUERY)), 1), "rdflib SPARQL")  # fmt: skip
 
 
+def median_run(command: list[str], repeat: int = 5) -> float:
+    """The median wall time of a few runs of a command, in seconds (output discarded, failure raised)."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def startup() -> None:
+    """Start-up of `evidencekg --help` (what the console script runs) against `python -c "import typer"`."""
+    ours = median_run([sys.executable, "-c", "from evidencekg.cli import app; app(prog_name='evidencekg')", "--help"])
+    peer = median_run([sys.executable, "-c", "import typer"])
+    line("evidencekg --help start-up (median of 5)", ours, peer, "python -c 'import typer'")
+
+
 def main() -> None:
     """Run every benchmark."""
+    startup()
     pooling()
     ingest_and_query()
 

@@ -2,12 +2,54 @@
 
 from __future__ import annotations
 
+import os
+from importlib import resources
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = ("ontology", "data", "queries")  # top-level in the repository, evidencekg/resources/NAME in a wheel
+
+
+def packaged_resources() -> Path | None:
+    """The folder with the wheel's copies of ontology/, data/ and queries/, or None when running from a checkout."""
+    folder = resources.files("evidencekg").joinpath("resources")
+    if not folder.is_dir():
+        return None
+    if not isinstance(folder, Path):
+        raise RuntimeError(f"evidencekg's resources at {folder} are not plain files (zip imports are unsupported): install the wheel normally")
+    return folder
+
+
+def checkout_root() -> Path | None:
+    """The source checkout the package runs from (an editable install reads its folders live), or None."""
+    root = Path(__file__).resolve().parent.parent
+    if packaged_resources() is None and (root / "pyproject.toml").is_file():
+        return root
+    return None
+
+
+def shipped_dir(name: str) -> Path:
+    """Where one of the shipped folders (ontology, data, queries) is: the checkout's own, else the wheel's copy."""
+    if name not in SHIPPED:
+        raise ValueError(f"unknown shipped folder {name!r}: choose one of {', '.join(SHIPPED)}")
+    packaged = packaged_resources()
+    return (packaged if packaged is not None else Path(__file__).resolve().parent.parent) / name
+
+
+def default_var_dir() -> Path:
+    """Writable state: var/ in a checkout; for an installed wheel $XDG_DATA_HOME/evidencekg (~/.local/share/evidencekg)."""
+    root = checkout_root()
+    if root is not None:
+        return root / "var"
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "evidencekg"
+
+
+def default_node_modules() -> Path:
+    """The browser libraries npm installed: the checkout's node_modules; for an installed wheel ./node_modules."""
+    root = checkout_root()
+    return (root if root is not None else Path.cwd()) / "node_modules"
 
 
 class Settings(BaseSettings):
@@ -15,10 +57,10 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="EVIDENCEKG_", env_file=None, extra="ignore")
 
-    ontology_dir: Path = PROJECT_ROOT / "ontology"
-    data_dir: Path = PROJECT_ROOT / "data"
-    queries_dir: Path = PROJECT_ROOT / "queries"
-    var_dir: Path = PROJECT_ROOT / "var"
+    ontology_dir: Path = Field(default_factory=lambda: shipped_dir("ontology"))
+    data_dir: Path = Field(default_factory=lambda: shipped_dir("data"))
+    queries_dir: Path = Field(default_factory=lambda: shipped_dir("queries"))
+    var_dir: Path = Field(default_factory=default_var_dir, description="Writable state (the default store)")
     store_path: Path | None = Field(default=None, description="On-disk store; default var/store")
     memory: bool = Field(default=False, description="Use an in-memory store instead of disk")
     endpoint: str | None = Field(default=None, description="Remote SPARQL query endpoint URL")
@@ -51,7 +93,8 @@ class Settings(BaseSettings):
     )
     watch_interval: float = Field(default=2.0, gt=0, description="Seconds between two looks at the shipped files")
     node_modules: Path = Field(
-        default=PROJECT_ROOT / "node_modules", description="Where `npm ci` installed the browser libraries"
+        default_factory=default_node_modules,
+        description="Where npm installed the browser libraries (@zazuko/yasgui, cytoscape); pages answer without them",
     )
 
     @property

@@ -47,7 +47,12 @@ def vendor(path: str, settings: Settings = Depends(get_settings)) -> FileRespons
         return _swagger_file(path.removeprefix("swagger-ui/"))
     if path not in VENDOR_FILES:
         raise HTTPException(404, f"/vendor/{path} is not served (allowed: {', '.join(VENDOR_FILES)})")
-    return _file(settings.node_modules / path, f"run `npm ci` in the project folder to install {path.split('/build')[0].split('/dist')[0]}")
+    library = path.split("/build")[0].split("/dist")[0]
+    return _file(
+        settings.node_modules / path,
+        f"run `npm ci` in the project folder to install {library}, or point EVIDENCEKG_NODE_MODULES at a "
+        f"node_modules folder holding it (`npm install {library}` anywhere); pages work without it",
+    )
 
 
 def swagger_dir() -> Path | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -119,3 +120,18 @@ def test_api_docs_render_offline(page: tuple[object, BrowserLog], base_url: str)
     tab.wait_for_selector(".swagger-ui .opblock", timeout=20_000)  # type: ignore[attr-defined]
     assert tab.locator(".opblock-summary-path", has_text="/queries/{name}").count() >= 1  # type: ignore[attr-defined]
     assert log.clean(), log
+
+
+def test_home_page_without_the_browser_libraries_says_what_is_missing(browser: object, tmp_path: Path) -> None:
+    settings = get_settings(var_dir=tmp_path, memory=True, endpoint=None, node_modules=tmp_path / "node_modules")
+    with live_server(create_app(shipped_store(settings), settings)) as url:
+        context = browser.new_context()  # type: ignore[attr-defined]
+        tab = context.new_page()
+        page_errors: list[str] = []
+        tab.on("pageerror", lambda e: page_errors.append(str(e)))
+        tab.goto(url + "/")
+        tab.wait_for_function("() => document.getElementById('yasgui').innerText.includes('EVIDENCEKG_NODE_MODULES')", timeout=20_000)
+        assert tab.text_content("#endpoint-url") == url + "/sparql"
+        assert tab.locator("#query-picker option").count() >= 1, "the catalogue picker is filled without YASGUI"
+        context.close()
+    assert page_errors == []

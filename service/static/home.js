@@ -1,10 +1,15 @@
 // The home page's SPARQL editor: YASGUI from node_modules, kept offline, with the query catalogue as a picker.
 (function () {
   "use strict";
-  // Property/class autocompletion would call an internet service: keep only the local completers.
-  Yasgui.Yasqe.defaults.autocompleters = ["variables", "prefixes"];
   var endpoint = window.location.origin + "/sparql"; // absolute: a relative URL breaks GET mode
   document.getElementById("endpoint-url").textContent = endpoint;
+  if (typeof Yasgui === "undefined") { // not installed (e.g. a wheel without node_modules): the rest of the page works
+    document.getElementById("yasgui").textContent =
+      "The SPARQL editor needs @zazuko/yasgui: run `npm ci` in the project folder or set EVIDENCEKG_NODE_MODULES.";
+    return;
+  }
+  // Property/class autocompletion would call an internet service: keep only the local completers.
+  Yasgui.Yasqe.defaults.autocompleters = ["variables", "prefixes"];
   var catalogue = JSON.parse(document.getElementById("catalogue").textContent);
   var yasgui = new Yasgui(document.getElementById("yasgui"), {
     requestConfig: { endpoint: endpoint, method: "POST" },

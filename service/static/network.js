@@ -269,6 +269,11 @@
       parallel.set(pair, index + 1);
       d.bow = index * 70 * (xOf.get(d.target) >= xOf.get(d.source) ? -1 : 1);
     });
+    if (typeof cytoscape === "undefined") { // not installed (e.g. a wheel without node_modules)
+      document.getElementById("cy").textContent =
+        "The network view needs cytoscape: run `npm ci` in the project folder or set EVIDENCEKG_NODE_MODULES.";
+      return;
+    }
     cy = cytoscape({
       container: document.getElementById("cy"),
       elements: graph.elements,
