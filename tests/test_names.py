@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 import networkx as nx
 import pytest
 from typer.testing import CliRunner
@@ -139,3 +140,25 @@ def test_conditions_by_code_label_slug_and_iri(loaded_store: OxigraphStore, proj
     assert pool_pair(loaded_store, "CBT", "Waitlist", "DL").b == waitlist
     with pytest.raises(UnknownName, match="unknown construct or condition 'waitlst'; did you mean 'waitlist'"):
         pool_pair(loaded_store, "cbt", "waitlst", "DL")
+
+
+def test_network_and_store_resolvers_agree_on_every_construct_name(graph: nx.MultiDiGraph, loaded_store: OxigraphStore) -> None:
+    """Every name the store gives a construct finds the same node in the network (one set of rules, one set of names)."""
+    index = name_index(loaded_store, "construct")
+    names = list(index.aliases())
+    assert len(names) > 20
+    for name in names:
+        assert resolve_construct(graph, name) == index.resolve(name), name
+
+
+def test_http_routes_take_the_same_names(live_url: str) -> None:
+    rows = httpx.get(live_url + "/queries/evidence-between", params={"a": "ATTACHMENT-AVOIDANCE", "b": "construct:therapeutic-alliance"},
+                     headers={"Accept": "application/sparql-results+json"}, timeout=30)  # fmt: skip
+    assert rows.status_code == 200, rows.text
+    assert {b["finding"]["value"] for b in rows.json()["results"]["bindings"]} == {f"{ID}finding/notsu2024-avoidance-alliance"}
+    bad = httpx.get(live_url + "/queries/evidence-between", params={"a": MISSPELLING, "b": "alliance"}, timeout=30)
+    assert bad.status_code == 400 and "did you mean 'attachment avoidance'" in bad.text
+    paths = httpx.get(live_url + "/api/network/paths", params={"from": "Attachment-Avoidance", "to": f"<{ID}construct/psychotherapy-outcome>"}, timeout=30)
+    assert paths.status_code == 200 and paths.json()["paths"][0]["labels"][0] == "attachment avoidance"
+    missing = httpx.get(live_url + "/api/meta", params={"a": MISSPELLING, "b": "alliance"}, timeout=30)
+    assert missing.status_code == 404 and "did you mean 'attachment avoidance'" in missing.text
