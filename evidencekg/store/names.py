@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pyoxigraph as ox
+
 from evidencekg.model.conditions import METAPSY_CONDITIONS
 from evidencekg.model.names import NameIndex, resolve_among
 from evidencekg.model.namespaces import CONDITION_SCHEME, CONSTRUCT_SCHEME, EKG, ID, sparql_prologue
-from evidencekg.store.protocol import Store
+from evidencekg.store.protocol import Row, Store
 
 # kind -> (class, scheme): a thing of the kind is typed with the class or is a concept of the scheme.
 KINDS: dict[str, tuple[str, str]] = {
@@ -23,6 +25,12 @@ SELECT ?iri ?pref ?alt ?label ?code WHERE {
 }"""
 
 
+def _value(row: Row, key: str) -> str | None:
+    """The text of an IRI or literal in a result row (None when unbound or a blank node)."""
+    term = row.get(key)
+    return term.value if isinstance(term, ox.NamedNode | ox.Literal) else None
+
+
 def name_index(store: Store, kind: str) -> NameIndex:
     """Every construct (or condition) of the store by IRI, prefixed name, slug, prefLabel, altLabel, rdfs:label, code.
 
@@ -32,8 +40,9 @@ def name_index(store: Store, kind: str) -> NameIndex:
         raise ValueError(f"name_index: kind {kind!r} is not one of {', '.join(KINDS)}")
     index = NameIndex(kind)
     for row in store.select(NAMES % KINDS[kind]):
-        names = [row[k].value if k in row else None for k in ("pref", "alt", "label", "code")]
-        index.add(row["iri"].value, names[0] or names[2], *names[1:])
+        iri, *names = (_value(row, k) for k in ("iri", "pref", "alt", "label", "code"))
+        if iri is not None:
+            index.add(iri, names[0] or names[2], *names[1:])
     if kind == "condition":
         for code, (slug, label) in METAPSY_CONDITIONS.items():
             if (iri := f"{ID}condition/{slug}") in index:
