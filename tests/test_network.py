@@ -19,11 +19,11 @@ import pytest
 from typer.testing import CliRunner
 
 from evidencekg.cli import app as cli_app
+from evidencekg.model.names import UnknownName
 from evidencekg.network.build import (
     FINDING,
     LAYERS,
     STRUCTURE_KINDS,
-    UnknownConstruct,
     build_network,
     centrality,
     finding_edges,
@@ -172,7 +172,7 @@ def test_resolve_by_label_slug_iri_and_alt_label(graph: nx.MultiDiGraph) -> None
     for name in ("attachment avoidance", "Attachment Avoidance", "attachment-avoidance",
                  C + "attachment-avoidance", "id:construct/attachment-avoidance", "avoidant attachment"):
         assert resolve_construct(graph, name) == C + "attachment-avoidance"
-    with pytest.raises(UnknownConstruct) as caught:
+    with pytest.raises(UnknownName) as caught:
         resolve_construct(graph, "attachment avoidence")
     assert caught.value.suggestions[0] == "attachment avoidance"
 
@@ -315,7 +315,7 @@ def test_cli_unknown_name_lists_close_matches() -> None:
     result = CliRunner().invoke(cli_app, ["network", "show", "attachment avoidence"])
     assert result.exit_code == 2
     assert "unknown construct 'attachment avoidence'" in result.output
-    assert "did you mean: attachment avoidance" in result.output
+    assert "did you mean 'attachment avoidance'" in result.output
 
 
 def test_cli_show_and_export(tmp_path: Path) -> None:

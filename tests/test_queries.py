@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from evidencekg.model.names import UnknownName
 from evidencekg.query.catalogue import (
     CatalogueError,
     get_query,
@@ -90,9 +91,9 @@ def test_construct_parameters_accept_label_slug_or_iri(loaded_store: OxigraphSto
 
 
 def test_unknown_construct_lists_close_matches(loaded_store: OxigraphStore) -> None:
-    with pytest.raises(CatalogueError, match="'therapeutic alliance'"):
+    with pytest.raises(UnknownName, match="did you mean 'therapeutic alliance'"):
         resolve_construct(loaded_store, "theraputic aliance")
-    with pytest.raises(CatalogueError, match="is not a construct of"):
+    with pytest.raises(UnknownName, match="unknown construct 'xyzzy'; no construct has a similar name"):
         resolve_construct(loaded_store, "xyzzy")
 
 

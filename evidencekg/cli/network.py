@@ -13,9 +13,9 @@ from rich.table import Table
 
 from evidencekg.cli.evidence import fail, pick_store
 from evidencekg.errors import StoreError
+from evidencekg.model.names import UnknownName
 from evidencekg.network.build import (
     LAYERS,
-    UnknownConstruct,
     build_network,
     centrality,
     neighbourhood,
@@ -46,7 +46,7 @@ def _resolve(graph: nx.MultiDiGraph, name: str) -> str:
     """A construct by label, slug or IRI; an unknown name lists close matches and exits 2."""
     try:
         return resolve_construct(graph, name)
-    except UnknownConstruct as exc:
+    except UnknownName as exc:
         raise fail(str(exc), 2) from exc
 
 

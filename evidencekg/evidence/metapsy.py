@@ -9,6 +9,7 @@ from rdflib import RDF, XSD, Literal, URIRef
 
 from evidencekg.evidence.batch import Batch, decimal, rater, slug, table_batch
 from evidencekg.evidence.tabular import RowError, Table, TableRow, integer, lexical, number, read_table, text
+from evidencekg.model.conditions import METAPSY_CONDITIONS
 from evidencekg.model.namespaces import BIBO, CONDITION_SCHEME, DCTERMS, EKG, HEDGES_G, ID, MEASURE_SCHEME
 from evidencekg.settings import Settings
 from evidencekg.store.protocol import Store
@@ -25,20 +26,6 @@ CHARACTERISTICS: dict[str, str] = {
         "format", "country", "age_group", "percent_women", "recruitment", "diagnosis", "target_group",
         "comorbid_mental", "n_sessions_arm1", "rob",
     )
-}  # fmt: skip
-
-# Metapsy condition codes -> (slug, label); unknown codes keep their own code as label.
-CONDITIONS: dict[str, tuple[str, str]] = {
-    "cbt": ("cbt", "cognitive behaviour therapy"), "bat": ("behavioural-activation", "behavioural activation"),
-    "pst": ("problem-solving-therapy", "problem solving therapy"),
-    "ipt": ("interpersonal-psychotherapy", "interpersonal psychotherapy"),
-    "dyn": ("psychodynamic-therapy", "psychodynamic therapy"), "lrt": ("life-review-therapy", "life review therapy"),
-    "3rd": ("third-wave-therapy", "third-wave cognitive behavioural therapy"),
-    "sup": ("supportive-counselling", "supportive counselling"),
-    "other psy": ("other-psychotherapy", "other type of psychotherapy"),
-    "cau": ("care-as-usual", "care as usual"), "wl": ("waitlist", "waitlist"),
-    "pha": ("pharmacotherapy", "pharmacological treatment"),
-    "other ctr": ("other-control", "other type of inactive control group"),
 }  # fmt: skip
 
 # Which column each finding property comes from (validation messages name it).
@@ -104,7 +91,7 @@ def arm_size(table: Table, row: TableRow, arm: int) -> int | None:
 
 def _condition(batch: Batch, code: str) -> URIRef:
     """The condition concept for a Metapsy condition code."""
-    slug_value, label = CONDITIONS.get(code.lower(), (slug(code), code))
+    slug_value, label = METAPSY_CONDITIONS.get(code.lower(), (slug(code), code))
     return batch.concept("condition", CONDITION_SCHEME, EKG.Condition, slug_value, label, notation=code)
 
 

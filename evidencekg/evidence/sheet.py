@@ -9,9 +9,10 @@ from rdflib import RDF, XSD, Literal, URIRef
 from evidencekg.evidence.batch import Batch, find_doi, rater, slug, table_batch
 from evidencekg.evidence.tabular import RowError, Table, TableRow, integer, lexical, number, read_table, text
 from evidencekg.model.measures import correlation_problem
-from evidencekg.model.names import NameIndex
-from evidencekg.model.namespaces import BIBO, DCTERMS, EKG, ID, PEARSON_R, PROV, sparql_prologue
+from evidencekg.model.names import NameIndex, UnknownName
+from evidencekg.model.namespaces import BIBO, DCTERMS, EKG, ID, PEARSON_R, PROV
 from evidencekg.settings import Settings
+from evidencekg.store.names import name_index
 from evidencekg.store.protocol import Store
 
 REQUIRED = ("study", "n", "r", "construct_a", "construct_b")
@@ -26,34 +27,21 @@ COLUMNS: dict[URIRef, str] = {
 }  # fmt: skip
 
 
-CONSTRUCTS = sparql_prologue() + """
-SELECT ?c ?pref ?alt WHERE {
-  ?c a ekg:Construct .
-  OPTIONAL { ?c skos:prefLabel ?pref }
-  OPTIONAL { ?c skos:altLabel ?alt }
-}"""
-
-
 def construct_names(store: Store) -> NameIndex:
-    """Every ekg:Construct of the store, findable by IRI, `id:` name, slug, label or alternative label.
+    """Every construct of the store, findable by any name the store resolver accepts.
 
     Constructs outside the scheme are found too, so that the shapes (not this lookup) say what
     is wrong with them.
     """
-    index = NameIndex()
-    for row in store.select(CONSTRUCTS):
-        index.add(row["c"].value, *(row[k].value for k in ("pref", "alt") if k in row))
-    return index
+    return name_index(store, "construct")
 
 
 def construct_iri(value: str, constructs: NameIndex, row: int, column: str) -> URIRef:
     """The construct a cell names (a RowError suggesting close names when none matches)."""
-    found = constructs.find(value)
-    if found is None:
-        close = constructs.suggestions(value, limit=3)
-        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else " (see `evidencekg query construct-scheme`)"
-        raise RowError(row, column, f"unknown construct {value!r}{hint}")
-    return URIRef(found)
+    try:
+        return URIRef(constructs.resolve(value, limit=3))
+    except UnknownName as exc:
+        raise RowError(row, column, str(exc)) from exc
 
 
 def _row(batch: Batch, table: Table, row: TableRow, doc: str, constructs: NameIndex) -> None:

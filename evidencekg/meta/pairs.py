@@ -15,19 +15,11 @@ from evidencekg.meta.pooling import Pooled, Scale, fisher_z, pool, summary
 from evidencekg.model.measures import measure_name
 from evidencekg.model.namespaces import EKG, ID, OBO, PEARSON_R, PROV, sparql_prologue
 from evidencekg.settings import Settings, get_settings
+from evidencekg.store.names import resolve_name
 from evidencekg.store.protocol import Store
 
 WITHIN_STUDY_RHO = 0.5  # assumed correlation of one study's several effects when they are averaged
 RANDOM_EFFECTS, FIXED_EFFECT = OBO["STATO_0000099"], OBO["STATO_0000082"]
-
-RESOLVE = sparql_prologue() + """
-SELECT ?iri ?kind WHERE {
-  VALUES ?kind { ekg:Construct ekg:Condition }
-  ?iri a ?kind .
-  OPTIONAL { ?iri skos:prefLabel ?label } OPTIONAL { ?iri skos:altLabel ?alt } OPTIONAL { ?iri skos:notation ?code }
-  FILTER (STR(?iri) = ?term || STRENDS(STR(?iri), CONCAT("/", ?term))
-          || LCASE(STR(?label)) = LCASE(?term) || LCASE(STR(?alt)) = LCASE(?term) || STR(?code) = ?term)
-}"""
 
 INPUTS = sparql_prologue() + """
 SELECT ?f ?study ?label ?year ?est ?se ?n ?measure ?outcome WHERE {
@@ -46,7 +38,7 @@ COMPARISON = "?f ekg:interventionCondition ?a ; ekg:comparatorCondition ?b ."
 
 
 class PairError(ValueError):
-    """The pair cannot be pooled (unknown term, mixed kinds, no usable findings)."""
+    """The pair cannot be pooled (mixed kinds, no usable findings); unknown names are an UnknownName."""
 
 
 Where = tuple[tuple[str, str], ...]  # (study characteristic name, value) pairs a finding must all have
@@ -133,14 +125,8 @@ class PairPool:
 
 
 def resolve(store: Store, term: str) -> tuple[str, str]:
-    """(IRI, "construct"|"condition") for a slug, IRI, label or Metapsy code."""
-    rows = store.select(RESOLVE, {"term": ox.Literal(term.strip())})
-    found = {(r["iri"].value, r["kind"].value.rsplit("#", 1)[-1].lower()) for r in rows}
-    if not found:
-        raise PairError(f"{term!r} is neither a construct nor a trial condition in the store")
-    if len(found) > 1:
-        raise PairError(f"{term!r} is ambiguous: {', '.join(sorted(i for i, _ in found))}")
-    return found.pop()
+    """(IRI, "construct"|"condition") for any name the store resolver accepts, Metapsy codes included."""
+    return resolve_name(store, term, ("construct", "condition"), limit=3)
 
 
 def _aggregate(effects: list[tuple[float, float]]) -> tuple[float, float]:

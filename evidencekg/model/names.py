@@ -1,11 +1,13 @@
-"""Resolve a name a user typed (label, alternative label, slug, `id:` name or IRI) to one IRI, or suggest close names."""
+"""Resolve a name a user typed (label, alternative label, slug, prefixed name or IRI) to one IRI, or suggest close names."""
 
 from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 
-from evidencekg.model.namespaces import ID
+from evidencekg.errors import BadRequest
+from evidencekg.model.namespaces import compact
 
 
 def normal(text: str) -> str:
@@ -32,31 +34,87 @@ def close_matches(wanted: str, aliases: dict[str, str], limit: int = 5) -> list[
     return [label for s, label in sorted(ranked, key=lambda x: (-x[0], x[1]))][:limit]
 
 
-class NameIndex:
-    """The names that stand for some IRIs: each IRI, its `id:` name, its slug and its labels."""
+class UnknownName(BadRequest):
+    """A construct or condition name matched nothing; `suggestions` holds the labels of close names of that kind."""
 
-    def __init__(self) -> None:
-        self._iris: dict[str, str] = {}  # exact IRI or `id:` name -> IRI
-        self._names: dict[str, str] = {}  # normal(slug or label) -> IRI
+    def __init__(self, name: str, kind: str, suggestions: list[str]) -> None:
+        self.name, self.kind, self.suggestions = name, kind, suggestions
+        hint = f"; did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else f"; no {kind} has a similar name"
+        super().__init__(f"unknown {kind} {name!r}{hint}")
+
+
+class AmbiguousName(BadRequest):
+    """A name stands for things of different kinds (a construct and a condition, say); the message lists them."""
+
+
+def iri_forms(iri: str) -> list[str]:
+    """The written forms of an IRI besides itself: `id:construct/x`, `construct:x` and the slug `x`."""
+    forms = [compact(iri)]
+    path = forms[0].partition(":")[2] if forms[0] != iri else ""
+    kind, sep, slug = path.rpartition("/")
+    if sep and kind and "/" not in kind:
+        forms.append(f"{kind}:{slug}")
+    forms.append(iri.rstrip("/").rsplit("/", 1)[-1])
+    return forms
+
+
+class NameIndex:
+    """The names of the IRIs of one kind: each IRI, its prefixed names, its slug, its labels and other names (codes)."""
+
+    def __init__(self, kind: str = "construct") -> None:
+        self.kind = kind
+        self._iris: dict[str, str] = {}  # exact IRI -> IRI
+        self._forms: dict[str, str] = {}  # normal(IRI or prefixed name) -> IRI
+        self._names: dict[str, str] = {}  # normal(slug, label or code) -> IRI (what suggestions compare with)
         self._labels: dict[str, str] = {}  # IRI -> the label suggestions show
 
-    def add(self, iri: str, label: str | None = None, *other_names: str) -> None:
-        """Let `iri` be found by itself, its `id:` name, its slug, `label` and `other_names` (first one wins)."""
+    def __contains__(self, iri: object) -> bool:
+        """Whether `iri` is one of the indexed IRIs."""
+        return iri in self._iris
+
+    def add(self, iri: str, label: str | None = None, *other_names: str | None) -> None:
+        """Let `iri` be found by itself, its prefixed names, its slug, `label` and `other_names` (first one wins)."""
         slug = iri.rstrip("/").rsplit("/", 1)[-1]
         self._labels.setdefault(iri, label or slug)
         self._iris.setdefault(iri, iri)
-        if iri.startswith(str(ID)):
-            self._iris.setdefault(f"id:{iri[len(str(ID)):]}", iri)
-        for name in (slug, label, *other_names):
+        forms = iri_forms(iri)
+        for form in (iri, *forms[:-1]):
+            self._forms.setdefault(normal(form), iri)
+        for name in (forms[-1], label, *other_names):
             if name:
                 self._names.setdefault(normal(name), iri)
 
     def find(self, text: str) -> str | None:
-        """The IRI a name stands for (IRIs may come in <angle brackets>), or None."""
-        wanted = text.strip().strip("<>")
-        return self._iris.get(wanted) or self._names.get(normal(wanted))
+        """The IRI a name stands for (IRIs may come in <angle brackets>; case, `-` and `_` ignored), or None."""
+        wanted = text.strip().strip("<>").strip()
+        key = normal(wanted)
+        return self._iris.get(wanted) or self._forms.get(key) or self._names.get(key)
+
+    def aliases(self) -> dict[str, str]:
+        """Every slug, label and code (normalised) -> the label suggestions show for its IRI."""
+        return {name: self._labels[iri] for name, iri in self._names.items()}
 
     def suggestions(self, text: str, limit: int = 5) -> list[str]:
         """The labels of the IRIs whose names come closest to `text`, best first."""
-        aliases = {name: self._labels[iri] for name, iri in self._names.items()}
-        return close_matches(normal(text.strip().strip("<>")), aliases, limit)
+        return close_matches(normal(text.strip().strip("<>")), self.aliases(), limit)
+
+    def resolve(self, text: str, limit: int = 5) -> str:
+        """The IRI a name stands for; an UnknownName suggesting up to `limit` close names when none matches."""
+        found = self.find(text)
+        if found is None:
+            raise UnknownName(text, self.kind, self.suggestions(text, limit))
+        return found
+
+
+def resolve_among(indexes: Iterable[NameIndex], text: str, limit: int = 5) -> tuple[str, str]:
+    """(IRI, kind) of the one index that knows the name; unknown everywhere: UnknownName with every kind's close names."""
+    chosen = list(indexes)
+    found = {(iri, index.kind) for index in chosen if (iri := index.find(text)) is not None}
+    if len(found) > 1:
+        raise AmbiguousName(f"{text!r} is ambiguous: it names {', '.join(f'the {k} {i}' for i, k in sorted(found))}")
+    if found:
+        return found.pop()
+    aliases = {name: label for index in chosen for name, label in index.aliases().items()}
+    close = close_matches(normal(text.strip().strip("<>")), aliases, limit)
+    raise UnknownName(text, " or ".join(index.kind for index in chosen), close)
+

@@ -24,16 +24,6 @@ LAYERS = ("mechanisms", "implications")
 ALPHA = 0.05
 
 
-class UnknownConstruct(LookupError):
-    """A construct name matched nothing; carries the closest names for the message."""
-
-    def __init__(self, name: str, suggestions: list[str]) -> None:
-        self.name = name
-        self.suggestions = suggestions
-        hint = f"; did you mean: {', '.join(suggestions)}?" if suggestions else ""
-        super().__init__(f"unknown construct {name!r}{hint}")
-
-
 def query_text(name: str) -> str:
     """The text of a named query shipped in evidencekg/sparql/ (e.g. 'network-findings')."""
     return resources.files("evidencekg.network").joinpath("queries", f"{name}.rq").read_text("utf-8")
@@ -269,15 +259,12 @@ def finding_edges(graph: nx.MultiDiGraph) -> list[tuple[str, str, dict[str, Any]
 
 
 def resolve_construct(graph: nx.MultiDiGraph, name: str) -> str:
-    """The construct node a user means by an IRI, `id:` name, slug, label or alternative label (case and -/_ ignored)."""
-    index = NameIndex()
+    """The construct node a user means, by any name the store resolver accepts (UnknownName suggests close ones)."""
+    index = NameIndex("construct")
     for node in construct_nodes(graph):
         attrs = graph.nodes[node]
         index.add(node, attrs["label"], *attrs.get("alt_labels", "").split("|"))
-    found = index.find(name)
-    if found is None:
-        raise UnknownConstruct(name, index.suggestions(name))
-    return found
+    return index.resolve(name)
 
 
 def findings_between(graph: nx.MultiDiGraph, a: str, b: str) -> list[dict[str, Any]]:

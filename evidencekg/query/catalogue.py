@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 import pyoxigraph as ox
 
 from evidencekg.errors import StoreError
-from evidencekg.model.names import NameIndex
-from evidencekg.model.namespaces import CONSTRUCT_SCHEME, ID, PREFIXES
+from evidencekg.model.namespaces import ID, PREFIXES
 from evidencekg.settings import Settings, get_settings
+from evidencekg.store.names import resolve_name
 from evidencekg.store.protocol import Row, Store, Term
 from evidencekg.store.results import to_dataframe
 
@@ -134,25 +134,9 @@ def expand_iri(value: str, kind_hint: str | None = None) -> ox.NamedNode:
         raise CatalogueError(f"{value!r} is not an IRI, a prefixed name or a known slug: {exc}") from exc
 
 
-CONSTRUCT_NAMES = f"""
-PREFIX skos: <{PREFIXES['skos']}>
-SELECT ?c ?pref ?alt {{
-  ?c skos:inScheme <{CONSTRUCT_SCHEME}> . OPTIONAL {{ ?c skos:prefLabel ?pref }} OPTIONAL {{ ?c skos:altLabel ?alt }}
-}}
-"""
-
-
 def resolve_construct(store: Store, value: str) -> ox.NamedNode:
-    """A construct of the scheme from its label, alt label, slug, prefixed name or IRI (case and -/_ ignored)."""
-    index = NameIndex()
-    for row in store.select(CONSTRUCT_NAMES):
-        index.add(row["c"].value, *(row[k].value for k in ("pref", "alt") if k in row))
-    found = index.find(value)
-    if found:
-        return ox.NamedNode(found)
-    close = index.suggestions(value, limit=3)
-    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    raise CatalogueError(f"{value!r} is not a construct of {CONSTRUCT_SCHEME}{hint}")
+    """A construct from any name the store resolver accepts (label, slug, prefixed name, IRI; UnknownName if none)."""
+    return ox.NamedNode(resolve_name(store, value, ("construct",), limit=3)[0])
 
 
 def bind_param(store: Store, param: QueryParam, value: str) -> Term:

@@ -6,6 +6,7 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from evidencekg.model.names import UnknownName
 from evidencekg.pages.describe import Value, term_value
 from evidencekg.query.catalogue import (
     CatalogueError,
@@ -116,7 +117,7 @@ def run(
     params = {k: v for k, v in request.query_params.items() if k != "format"}
     try:
         bindings = bindings_for(store, query, params)
-    except CatalogueError as exc:
+    except (CatalogueError, UnknownName) as exc:
         raise HTTPException(400, str(exc)) from exc
     forced = None
     if format is not None:

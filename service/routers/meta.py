@@ -11,6 +11,7 @@ from evidencekg.meta.history import history
 from evidencekg.meta.pairs import PairError, PairPool, parse_where, pool_pair, save_derived
 from evidencekg.meta.plots import pair_forest
 from evidencekg.meta.pooling import METHODS
+from evidencekg.model.names import UnknownName
 from evidencekg.settings import Settings
 from evidencekg.store.protocol import Store
 from service.auth import require_write_token
@@ -18,7 +19,7 @@ from service.deps import get_settings, get_store, notify_write
 
 router = APIRouter(tags=["meta-analysis"])
 
-A = Query(..., description="Construct or intervention condition (slug, label or IRI)")
+A = Query(..., description="Construct or intervention condition (label, alt label, slug, code, prefixed name or IRI)")
 B = Query(..., description="Construct or comparator condition")
 METHOD = Query("REML", description=f"tau2 estimator: {', '.join(METHODS)}")
 LEVEL = Query(0.95, gt=0.5, lt=1, description="Confidence level")
@@ -35,7 +36,7 @@ def _pool(store: Store, a: str, b: str, method: str, level: float, where: list[s
         raise HTTPException(400, str(exc)) from exc
     try:
         return pool_pair(store, a, b, method, level, conditions)
-    except PairError as exc:
+    except (PairError, UnknownName) as exc:
         raise HTTPException(404, str(exc)) from exc
 
 
@@ -68,7 +69,7 @@ def meta_history(a: str = A, b: str = B, store: Store = Depends(get_store)) -> l
     """Rows per meta-analysis, oldest first, each naming the constructs it actually pooled."""
     try:
         return [row.as_json() for row in history(store, a, b)]
-    except PairError as exc:
+    except (PairError, UnknownName) as exc:
         raise HTTPException(404, str(exc)) from exc
     except ValueError as exc:
         raise HTTPException(400, str(exc)) from exc

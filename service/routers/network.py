@@ -8,10 +8,10 @@ import networkx as nx
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from evidencekg.model.names import UnknownName
 from evidencekg.model.namespaces import ID
 from evidencekg.network.build import (
     LAYERS,
-    UnknownConstruct,
     build_network,
     centrality,
     neighbourhood,
@@ -41,7 +41,7 @@ def _resolve(graph: nx.MultiDiGraph, name: str, parameter: str) -> str:
     """A construct from a query parameter; unknown names answer 404 with close matches."""
     try:
         return resolve_construct(graph, name)
-    except UnknownConstruct as exc:
+    except UnknownName as exc:
         raise HTTPException(404, {"parameter": parameter, "message": str(exc), "suggestions": exc.suggestions}) from exc
 
 
