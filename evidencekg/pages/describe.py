@@ -11,6 +11,7 @@ import pyoxigraph as ox
 
 from evidencekg.errors import StoreError
 from evidencekg.model.namespaces import ID, PREFIXES, prefixed, sparql_prologue
+from evidencekg.pages.links import safe_href
 from evidencekg.store.protocol import GRAPH_FORMATS, Store
 
 XSD = PREFIXES["xsd"]
@@ -119,9 +120,9 @@ def fallback_label(iri: str) -> str:
 
 
 def make_link(iri: str, labels: dict[str, str]) -> Link:
-    """A link to an IRI: local /id/ paths for our instances, the IRI itself for everything else."""
+    """A link to an IRI: local /id/ paths for our instances, the IRI itself for web addresses, else no href ("")."""
     path = local_path(iri)
-    return Link(iri=iri, label=labels.get(iri) or fallback_label(iri), href=path or iri, local=path is not None)
+    return Link(iri=iri, label=labels.get(iri) or fallback_label(iri), href=path or safe_href(iri) or "", local=path is not None)
 
 
 def format_number(lexical: str) -> str:
