@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from evidencekg.errors import StoreError
+from evidencekg.errors import NotFound, StoreError
 from evidencekg.model.namespaces import ID, PREFIXES, prefixed, sparql_prologue
 from evidencekg.pages.links import safe_href
 from evidencekg.store.protocol import GRAPH_FORMATS, Store
@@ -103,8 +103,16 @@ def local_path(iri: str) -> str | None:
 
 
 def iri_for_path(path: str) -> str:
-    """The instance IRI a local path /id/{path} stands for (the path without the /id/ prefix)."""
-    return str(ID) + path.lstrip("/")
+    """The instance IRI a local path /id/{path} stands for (the path without the /id/ prefix).
+
+    NotFound when that is no IRI (a space, `<`, `"`, `{`, a bad %-escape...): no resource can have it.
+    """
+    iri = str(ID) + path.lstrip("/")
+    try:
+        ox.NamedNode(iri)
+    except ValueError as exc:
+        raise NotFound(f"/id/{path!r} names no resource: {exc} (not a valid IRI)") from exc
+    return iri
 
 
 def kind_of(iri: str) -> str:
