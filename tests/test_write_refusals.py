@@ -11,6 +11,8 @@ import pytest
 from evidencekg.errors import Conflict
 from evidencekg.evidence import writes
 from evidencekg.evidence.protect import emptied_graphs, refuse_unforced
+from evidencekg.settings import get_settings
+from evidencekg.store.embedded import OxigraphStore
 from evidencekg.store.protocol import Store
 from tests._server import live_server, memory_app
 from tests._writes_support import AUTH, TOKEN, dataset
@@ -124,6 +126,15 @@ def test_forced_removals_run_and_other_graphs_need_no_force(served: tuple[str, S
 def test_the_removed_graphs_are_read_from_the_operations_not_from_strings_or_blocks() -> None:
     assert emptied_graphs('INSERT DATA { <a:x> <a:p> "DROP ALL" } ; DELETE WHERE { GRAPH <a:g> { ?s ?p ?o } }') == []
     assert emptied_graphs("# DROP ALL\nCLEAR GRAPH <http://example.org/g>") == ["http://example.org/g"]
-    refuse_unforced("DROP GRAPH <http://example.org/g> ; ADD DEFAULT TO <http://example.org/g>")  # nothing protected
+    shipped = [META]
+    refuse_unforced("DROP GRAPH <http://example.org/g> ; ADD DEFAULT TO <http://example.org/g>", shipped)  # not ours
     with pytest.raises(Conflict, match="DEFAULT"):
-        refuse_unforced("MOVE SILENT GRAPH <http://example.org/g> TO DEFAULT")
+        refuse_unforced("MOVE SILENT GRAPH <http://example.org/g> TO DEFAULT", shipped)
+    refuse_unforced("DROP ALL", ["http://example.org/g"])  # a store without the shipped evidence: nothing to protect
+
+
+def test_a_store_without_the_shipped_evidence_can_be_emptied_without_force() -> None:
+    store = OxigraphStore()
+    settings = get_settings(memory=True, endpoint=None)
+    writes.post_graph(store, "http://example.org/g", b"<http://example.org/a> <http://example.org/p> 1 .", "text/turtle", settings)
+    assert writes.sparql_update(store, "DROP ALL", settings).removed == 1

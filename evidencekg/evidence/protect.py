@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from evidencekg.errors import Conflict
 from evidencekg.sparql.text import IRI, PNAME, WORD, Prologue, Token, tokenize, top_level_words
 
@@ -54,8 +56,14 @@ def is_protected(graph: str) -> bool:
     return graph in WHOLE or graph.startswith(PROTECTED_GRAPHS)
 
 
-def refuse_unforced(update: str, base_iri: str | None = None) -> None:
-    """Raise Conflict when the update would empty a protected graph (the caller passes force=true to allow it)."""
+def refuse_unforced(update: str, graphs: Iterable[str], base_iri: str | None = None) -> None:
+    """Raise Conflict when the update would empty a protected graph of a store holding the shipped evidence.
+
+    `graphs` are the store's named graphs: the shipped evidence is there when one is under PROTECTED_GRAPHS (its
+    fingerprint graph at least); a store without it (a user's own, the W3C test suites') has nothing to protect.
+    """
+    if not any(graph.startswith(PROTECTED_GRAPHS) for graph in graphs):
+        return
     hit = [g if g in WHOLE else f"<{g}>" for g in emptied_graphs(update, base_iri) if is_protected(g)]
     if hit:
         raise Conflict(

@@ -291,16 +291,17 @@ def _apply(
 ) -> WriteResult:
     """Apply an update to a copy, validate, then commit it to the live store in one atomic call.
 
-    Unless forced, an update that would empty the default graph, ALL, NAMED or one of our graphs is refused (Conflict).
+    Unless forced, an update that would empty the default graph, ALL, NAMED or one of our graphs of a store holding
+    the shipped evidence is refused (Conflict).
     """
-    if not force:
-        refuse_unforced(update)
     with store.write_lock:
         existed = store.graph_exists(graph)
         before_list = _snapshot(store)
         copy = ox.Store()
         copy.extend(before_list)
         graphs_before = set(copy.named_graphs())
+        if not force:
+            refuse_unforced(update, (g.value for g in graphs_before))
         with store_errors():  # the store's error types, as a write to the store itself gives
             copy.update(update)
         before, after = frozenset(before_list), frozenset(copy)
