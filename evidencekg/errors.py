@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "BadRequest",
+    "Conflict",
     "Forbidden",
     "NotAcceptable",
     "NotFound",
@@ -72,3 +73,7 @@ class ShapeViolation(StoreError):
 
 class NotFound(StoreError):
     """The graph or resource asked for does not exist."""
+
+
+class Conflict(StoreError):
+    """The write would remove the shipped evidence (default graph, ALL, our graphs) and was not forced."""

@@ -86,6 +86,10 @@ class Settings(BaseSettings):
         default_factory=list, description="URL prefixes SERVICE and LOAD may reach"
     )
     cors_origins: list[str] = Field(default_factory=list)
+    allowed_hosts: list[str] = Field(
+        default_factory=lambda: ["localhost", "127.0.0.1", "::1"],
+        description="Host header values the service answers to, besides `host` (others get 400: DNS rebinding); '*' for any",
+    )
     watch_files: bool | None = Field(
         default=None,
         description="Reload ontology/ and data/ into the embedded store when they change while serving "

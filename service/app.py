@@ -13,7 +13,7 @@ from evidencekg.settings import Settings, get_settings
 from evidencekg.store.backends import open_store
 from evidencekg.store.executor import create_executor
 from evidencekg.store.protocol import Store
-from service import assets, errors
+from service import assets, errors, security
 from service.limits import BodyLimit
 from service.routers import catalogue, graph_store, home, linked_data, meta, network, sparql
 
@@ -50,6 +50,7 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
             allow_methods=["GET", "POST", "OPTIONS"],
             allow_headers=["Accept", "Content-Type", "Authorization"],
         )
+    app.add_middleware(security.SecurityMiddleware, hosts=security.allowed_hosts(settings.allowed_hosts, settings.host))
     for module in (sparql, graph_store, linked_data, catalogue, network, meta, home, assets):
         app.include_router(module.router)
     return app

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 
 from evidencekg.settings import Settings
 from service.deps import get_settings
+from service.templating import page as page_html
 
 router = APIRouter(include_in_schema=False)
 
@@ -75,11 +75,5 @@ def _swagger_file(name: str) -> FileResponse:
 
 @router.get("/docs")
 def docs(request: Request) -> HTMLResponse:
-    """The OpenAPI docs (Swagger UI served from this service, no CDN)."""
-    return get_swagger_ui_html(
-        openapi_url=request.app.openapi_url or "/openapi.json",
-        title=f"{request.app.title} — API",
-        swagger_js_url="/vendor/swagger-ui/swagger-ui-bundle.js",
-        swagger_css_url="/vendor/swagger-ui/swagger-ui.css",
-        swagger_favicon_url="/vendor/swagger-ui/favicon-32x32.png",
-    )
+    """The OpenAPI docs (Swagger UI served from this service, no CDN; started by static/docs.js, no inline script)."""
+    return page_html("docs.html", title=f"{request.app.title} — API", openapi_url=request.app.openapi_url or "/openapi.json")

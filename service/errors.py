@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from evidencekg.errors import (
     BadRequest,
+    Conflict,
     Forbidden,
     NotAcceptable,
     NotFound,
@@ -33,6 +34,7 @@ STATUS: tuple[tuple[type[Exception], int], ...] = (
     (QuerySyntaxError, 400),  # the parser's message, with its line:column
     (ResultTooLarge, 400),  # the client can add a LIMIT; retrying as is will not help
     (Unauthorized, 401),
+    (Conflict, 409),  # would remove the shipped evidence; force=true allows it
     (NotFound, 404),
     (NotAcceptable, 406),
     (ShapeViolation, 422),
@@ -47,6 +49,7 @@ TITLES: dict[int, str] = {
     404: "Not found",
     405: "Method not allowed",
     406: "Not acceptable",
+    409: "Conflict",
     415: "Unsupported media type",
     422: "Refused by the data shapes",
     500: "Store error",

@@ -8,18 +8,22 @@ from pathlib import Path
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from evidencekg.pages.links import safe_href
+
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    """The one Jinja2 environment: HTML autoescaped, Turtle templates left as written."""
-    return Environment(
+    """The one Jinja2 environment: HTML autoescaped, Turtle templates left as written, `safe_href` for links."""
+    env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["safe_href"] = safe_href  # every href built from data goes through it (templates/_macros.html)
+    return env
 
 
 def render(name: str, **context: object) -> str:

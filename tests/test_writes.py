@@ -199,15 +199,15 @@ def test_a_write_is_judged_on_the_store_it_leaves_not_on_the_shipped_files(
         writes.sparql_update(store, f"DELETE WHERE {{ <{anxiety}> ?p ?o }}", project_settings)
     assert "attachment-anxiety" in caught.value.report
     assert dataset(store) == before
-    # Emptying the whole store leaves nothing that breaks a shape: allowed.
-    result = writes.sparql_update(store, "DROP ALL", project_settings)
+    # Emptying the whole store leaves nothing that breaks a shape: allowed (forced: it removes the shipped evidence).
+    result = writes.sparql_update(store, "DROP ALL", project_settings, force=True)
     assert result.removed == len(before) and dataset(store) == set()
     # A finding alone cannot land in the empty store: its constructs and sources are not there.
     with pytest.raises(ShapeViolation):
-        writes.put_graph(store, None, VALID_FINDING.encode(), TURTLE, project_settings)
+        writes.put_graph(store, None, VALID_FINDING.encode(), TURTLE, project_settings, force=True)
     assert dataset(store) == set()
     # Putting the shipped evidence back as the default graph is accepted.
-    writes.put_graph(store, None, shipped, "application/n-triples", project_settings)
+    writes.put_graph(store, None, shipped, "application/n-triples", project_settings, force=True)
     assert len(dataset(store)) == len(shipped.decode().strip().splitlines())
 
 

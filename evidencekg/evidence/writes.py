@@ -38,6 +38,8 @@ import rdflib
 from rdflib.namespace import SH
 
 from evidencekg.errors import BadRequest, NotFound, QuerySyntaxError, ShapeViolation, StoreError, UnsupportedMediaType
+from evidencekg.evidence.protect import refuse_unforced
+from evidencekg.evidence.xml_guard import xml_problem
 from evidencekg.settings import Settings
 from evidencekg.shapes.validate import (
     ShapeProblem,
@@ -123,6 +125,10 @@ def parse_payload(payload: Payload, graph: str | None, base_iri: str | None = No
         raise UnsupportedMediaType(
             f"unsupported content type {payload.media_type!r}: send Turtle, N-Triples, RDF/XML or JSON-LD"
         ) from exc
+    if fmt == ox.RdfFormat.RDF_XML and (problem := xml_problem(payload.data)) is not None:
+        message, line, column = problem  # pyoxigraph reads a truncated document as a whole one
+        where = f" at line {line}, column {column}" if line else ""
+        raise RdfSyntaxError(f"could not parse the {fmt.name} body{where}: {message}", line, column)
     target = graph_term(graph)
     try:
         triples = ox.parse(
@@ -293,14 +299,21 @@ def _apply(
     *,
     graph: str | None = None,
     exact_delta: bool = False,
+    force: bool = False,
 ) -> WriteResult:
-    """Apply an update to a copy, validate, then commit it to the live store in one atomic call."""
+    """Apply an update to a copy, validate, then commit it to the live store in one atomic call.
+
+    Unless forced, an update that would empty the default graph, ALL, NAMED or one of our graphs of a store holding
+    the shipped evidence is refused (Conflict).
+    """
     with store.write_lock:
         existed = store.graph_exists(graph)
         before_list = _snapshot(store)
         copy = ox.Store()
         copy.extend(before_list)
         graphs_before = set(copy.named_graphs())
+        if not force:
+            refuse_unforced(update, (g.value for g in graphs_before))
         with store_errors():  # the store's error types, as a write to the store itself gives
             copy.update(update)
         before, after = frozenset(before_list), frozenset(copy)
@@ -318,14 +331,16 @@ def _apply(
         return WriteResult(added=len(added), removed=len(removed), created=graph is not None and not existed, graph=graph)
 
 
-def sparql_update(store: Store, update_text: str, settings: Settings, *, base_iri: str | None = None) -> WriteResult:
+def sparql_update(
+    store: Store, update_text: str, settings: Settings, *, base_iri: str | None = None, force: bool = False
+) -> WriteResult:
     """Run a SPARQL Update after checking its LOAD/SERVICE targets and the shapes; atomic."""
     check_nesting(update_text, settings.max_nesting)
     reaching = guard.check(update_text, settings.service_allowlist, base_iri, update=True)
     if base_iri:  # a prologue BASE, so the copy and a re-run on the live store resolve alike
         update_text = f"BASE <{iri(base_iri).value}>\n{update_text}"
     with guard.remote_errors_hidden(reaching):
-        return _apply(store, update_text, settings, exact_delta=True)
+        return _apply(store, update_text, settings, exact_delta=True, force=force)
 
 
 def _payload_quads(graph: str | None, parts: Sequence[Payload], base_iri: str | None) -> list[ox.Quad]:
@@ -336,17 +351,31 @@ def _payload_quads(graph: str | None, parts: Sequence[Payload], base_iri: str | 
 
 
 def put_graph(
-    store: Store, graph: str | None, data: bytes, media_type: str, settings: Settings, *, base_iri: str | None = None
+    store: Store,
+    graph: str | None,
+    data: bytes,
+    media_type: str,
+    settings: Settings,
+    *,
+    base_iri: str | None = None,
+    force: bool = False,
 ) -> WriteResult:
     """Replace a graph (None: the default graph) with an RDF payload, validated and atomic."""
-    return put_graph_parts(store, graph, [Payload(data, media_type)], settings, base_iri=base_iri)
+    return put_graph_parts(store, graph, [Payload(data, media_type)], settings, base_iri=base_iri, force=force)
 
 
 def put_graph_parts(
-    store: Store, graph: str | None, parts: Sequence[Payload], settings: Settings, *, base_iri: str | None = None
+    store: Store,
+    graph: str | None,
+    parts: Sequence[Payload],
+    settings: Settings,
+    *,
+    base_iri: str | None = None,
+    force: bool = False,
 ) -> WriteResult:
     """Replace a graph with the merge of several RDF payloads (e.g. a multipart request)."""
-    return _apply(store, replace_graph_update(graph, _payload_quads(graph, parts, base_iri)), settings, graph=graph)
+    update = replace_graph_update(graph, _payload_quads(graph, parts, base_iri))
+    return _apply(store, update, settings, graph=graph, force=force)
 
 
 def post_graph(
@@ -363,13 +392,13 @@ def post_graph_parts(
     return _apply(store, merge_graph_update(graph, _payload_quads(graph, parts, base_iri)), settings, graph=graph)
 
 
-def delete_graph(store: Store, graph: str | None, settings: Settings) -> WriteResult:
+def delete_graph(store: Store, graph: str | None, settings: Settings, *, force: bool = False) -> WriteResult:
     """Remove a named graph (or empty the default graph); NotFound when it does not exist."""
     if graph is not None:
         iri(graph)
         if not store.graph_exists(graph):
             raise NotFound(f"no graph named <{graph}> in this store")
-    return _apply(store, delete_graph_update(graph), settings, graph=graph)
+    return _apply(store, delete_graph_update(graph), settings, graph=graph, force=force)
 
 
 def get_graph(store: Store, graph: str | None, media_type: str) -> bytes:

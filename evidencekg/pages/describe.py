@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from evidencekg.errors import StoreError
+from evidencekg.errors import NotFound, StoreError
 from evidencekg.model.namespaces import ID, PREFIXES, prefixed, sparql_prologue
+from evidencekg.pages.links import safe_href
 from evidencekg.store.protocol import GRAPH_FORMATS, Store
 
 XSD = PREFIXES["xsd"]
@@ -102,8 +103,16 @@ def local_path(iri: str) -> str | None:
 
 
 def iri_for_path(path: str) -> str:
-    """The instance IRI a local path /id/{path} stands for (the path without the /id/ prefix)."""
-    return str(ID) + path.lstrip("/")
+    """The instance IRI a local path /id/{path} stands for (the path without the /id/ prefix).
+
+    NotFound when that is no IRI (a space, `<`, `"`, `{`, a bad %-escape...): no resource can have it.
+    """
+    iri = str(ID) + path.lstrip("/")
+    try:
+        ox.NamedNode(iri)
+    except ValueError as exc:
+        raise NotFound(f"/id/{path!r} names no resource: {exc} (not a valid IRI)") from exc
+    return iri
 
 
 def kind_of(iri: str) -> str:
@@ -119,9 +128,9 @@ def fallback_label(iri: str) -> str:
 
 
 def make_link(iri: str, labels: dict[str, str]) -> Link:
-    """A link to an IRI: local /id/ paths for our instances, the IRI itself for everything else."""
+    """A link to an IRI: local /id/ paths for our instances, the IRI itself for web addresses, else no href ("")."""
     path = local_path(iri)
-    return Link(iri=iri, label=labels.get(iri) or fallback_label(iri), href=path or iri, local=path is not None)
+    return Link(iri=iri, label=labels.get(iri) or fallback_label(iri), href=path or safe_href(iri) or "", local=path is not None)
 
 
 def format_number(lexical: str) -> str:

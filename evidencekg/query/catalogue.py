@@ -109,10 +109,10 @@ def list_queries(settings: Settings | None = None) -> list[NamedQuery]:
 def get_query(name: str, settings: Settings | None = None) -> NamedQuery:
     """One catalogue query by name; unknown names get an error listing close matches."""
     settings = settings or get_settings()
-    path = settings.queries_dir / f"{name}.rq"
-    if path.is_file():
-        return parse_query(name, path.read_text(encoding="utf-8"), path)
     names = [q.stem for q in sorted(settings.queries_dir.glob("*.rq"))]
+    if name in names:  # only a listed name reaches the file system (a 300-character name is no OSError)
+        path = settings.queries_dir / f"{name}.rq"
+        return parse_query(name, path.read_text(encoding="utf-8"), path)
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.4)
     hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(names) or 'none'}"
     raise CatalogueError(f"unknown query {name!r}{hint}")

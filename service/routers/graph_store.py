@@ -96,14 +96,17 @@ async def handle(request: Request, target: Target) -> Response:
         body = await run_in_threadpool(writes.get_graph, store, target.graph, media_type)
         return Response(body, media_type=f"{media_type}; charset=utf-8", headers={"Vary": "Accept"})
     require_write_token(request)
+    force = request.query_params.get("force", "").lower() == "true"  # may empty the shipped evidence's graphs
     if request.method == "DELETE":
-        await run_in_threadpool(writes.delete_graph, store, target.graph, settings)
+        await run_in_threadpool(writes.delete_graph, store, target.graph, settings, force=force)
         notify_write(request)
         return Response(status_code=204)
     parts = await payload_parts(request)
     graph = writes.new_graph_iri(f"{request.base_url}store") if target.new else target.graph
-    write = writes.put_graph_parts if request.method == "PUT" else writes.post_graph_parts
-    result = await run_in_threadpool(write, store, graph, parts, settings)
+    if request.method == "PUT":
+        result = await run_in_threadpool(writes.put_graph_parts, store, graph, parts, settings, force=force)
+    else:
+        result = await run_in_threadpool(writes.post_graph_parts, store, graph, parts, settings)
     notify_write(request)
     if target.new:
         return Response(status_code=201, headers={"Location": graph or ""})

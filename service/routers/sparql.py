@@ -62,7 +62,10 @@ async def _update(request: Request, parsed: ProtocolRequest) -> Response:
     settings: Settings = request.app.state.settings
     base = endpoint_url(request)
     text = await run_in_threadpool(prepare_update, parsed.text, parsed.using_graphs, parsed.using_named_graphs)
-    result = await run_in_threadpool(writes.sparql_update, request.app.state.store, text, settings, base_iri=base)
+    force = request.query_params.get("force", "").lower() == "true"  # may empty the shipped evidence's graphs
+    result = await run_in_threadpool(
+        writes.sparql_update, request.app.state.store, text, settings, base_iri=base, force=force
+    )
     notify_write(request)
     return Response(
         f"update applied: {result.added} triples added, {result.removed} removed\n", media_type="text/plain"

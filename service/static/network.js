@@ -4,6 +4,8 @@
 
   const config = JSON.parse(document.getElementById("network-config").textContent);
   const panel = document.getElementById("network-panel");
+  // The forms only drive the graph: never submit them (an inline onsubmit would break the CSP).
+  ["network-controls", "path-form"].forEach((id) => document.getElementById(id).addEventListener("submit", (event) => event.preventDefault()));
   const RELATION_TEXT = { "=": "=", "<": "<" };
 
   // Build a DOM element: el("a", {href: "..."}, "text", child, ...). Text is never parsed as HTML.
@@ -24,9 +26,18 @@
     panel.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
   }
 
-  // A local address for an evidencekg IRI (/id/...), else the IRI itself.
+  // An address a link may have (as evidencekg.pages.links.safe_href): http(s), mailto or this site, else null
+  // (el() then writes no href, so a javascript: or data: IRI shows as text).
+  function safeHref(url) {
+    if (!url || /[\u0000-\u0020\u007f-\u009f]/.test(url)) return null;
+    const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(url);
+    if (scheme) return ["http", "https", "mailto"].includes(scheme[1].toLowerCase()) ? url : null;
+    return /^[?#]/.test(url) || (url.startsWith("/") && !/^\/[\/\\]/.test(url)) ? url : null;
+  }
+
+  // A local address for an evidencekg IRI (/id/...), else the IRI itself when it is safe to follow.
   function local(iri) {
-    return iri && iri.startsWith(config.idBase) ? "/id/" + iri.slice(config.idBase.length) : iri;
+    return safeHref(iri && iri.startsWith(config.idBase) ? "/id/" + iri.slice(config.idBase.length) : iri);
   }
 
   function slug(iri) {
