@@ -8,6 +8,7 @@ from typing import Any
 
 import networkx as nx
 
+from evidencekg.errors import InvalidInput, UnknownName
 from evidencekg.meta.forest import number
 from evidencekg.model.citations import as_cited_in, author_year, document_name
 from evidencekg.model.measures import measure_symbol
@@ -24,14 +25,19 @@ LAYERS = ("mechanisms", "implications")
 ALPHA = 0.05
 
 
-class UnknownConstruct(LookupError):
-    """A construct name matched nothing; carries the closest names for the message."""
+class UnknownConstruct(UnknownName):
+    """A construct name matched nothing; carries the closest names, and the parameter that gave it when known."""
 
-    def __init__(self, name: str, suggestions: list[str]) -> None:
+    def __init__(self, name: str, suggestions: list[str], parameter: str | None = None) -> None:
         self.name = name
         self.suggestions = suggestions
+        self.parameter = parameter
         hint = f"; did you mean: {', '.join(suggestions)}?" if suggestions else ""
         super().__init__(f"unknown construct {name!r}{hint}")
+
+    def detail(self) -> dict[str, Any]:
+        """The HTTP body's detail: the parameter, the message and the suggestions, for clients to offer."""
+        return {"parameter": self.parameter, "message": str(self), "suggestions": self.suggestions}
 
 
 def query_text(name: str) -> str:
@@ -193,7 +199,7 @@ def parse_layers(text: str) -> tuple[str, ...]:
     chosen = tuple(part.strip() for part in text.split(",") if part.strip())
     unknown = [layer for layer in chosen if layer not in LAYERS]
     if unknown:
-        raise ValueError(f"unknown layer {', '.join(unknown)}; choose from {', '.join(LAYERS)}")
+        raise InvalidInput(f"layers: unknown layer {', '.join(unknown)}; choose from {', '.join(LAYERS)}")
     return chosen
 
 

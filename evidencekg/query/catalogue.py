@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from evidencekg.errors import StoreError
+from evidencekg.errors import InvalidInput, StoreError, UnknownName
 from evidencekg.model.names import NameIndex
 from evidencekg.model.namespaces import CONSTRUCT_SCHEME, ID, PREFIXES
 from evidencekg.settings import Settings, get_settings
@@ -36,6 +36,14 @@ _DEFAULT = re.compile(r"^(?P<name>[A-Za-z_]\w*)\s*=\s*(?P<value>.*)$")
 
 class CatalogueError(StoreError):
     """A named query is unknown, badly documented, or was given bad parameters."""
+
+
+class UnknownQuery(UnknownName, CatalogueError):
+    """No named query (or query file) of that name exists; the message lists close matches."""
+
+
+class QueryParameterError(InvalidInput, CatalogueError):
+    """A named query was given a parameter it does not take, a value of the wrong type, or none it needs."""
 
 
 @dataclass(frozen=True)
@@ -115,7 +123,7 @@ def get_query(name: str, settings: Settings | None = None) -> NamedQuery:
     names = [q.stem for q in sorted(settings.queries_dir.glob("*.rq"))]
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.4)
     hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(names) or 'none'}"
-    raise CatalogueError(f"unknown query {name!r}{hint}")
+    raise UnknownQuery(f"unknown query {name!r}{hint}")
 
 
 def expand_iri(value: str, kind_hint: str | None = None) -> ox.NamedNode:
@@ -131,7 +139,7 @@ def expand_iri(value: str, kind_hint: str | None = None) -> ox.NamedNode:
     try:
         return ox.NamedNode(text)
     except ValueError as exc:
-        raise CatalogueError(f"{value!r} is not an IRI, a prefixed name or a known slug: {exc}") from exc
+        raise QueryParameterError(f"{value!r} is not an IRI, a prefixed name or a known slug: {exc}") from exc
 
 
 CONSTRUCT_NAMES = f"""
@@ -152,7 +160,7 @@ def resolve_construct(store: Store, value: str) -> ox.NamedNode:
         return ox.NamedNode(found)
     close = index.suggestions(value, limit=3)
     hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    raise CatalogueError(f"{value!r} is not a construct of {CONSTRUCT_SCHEME}{hint}")
+    raise QueryParameterError(f"{value!r} is not a construct of {CONSTRUCT_SCHEME}{hint}")
 
 
 def bind_param(store: Store, param: QueryParam, value: str) -> Term:
@@ -165,7 +173,7 @@ def bind_param(store: Store, param: QueryParam, value: str) -> Term:
         try:
             Decimal(value.strip())
         except InvalidOperation as exc:
-            raise CatalogueError(f"parameter {param.name}: {value!r} is not a decimal number") from exc
+            raise QueryParameterError(f"parameter {param.name}: {value!r} is not a decimal number") from exc
         return ox.Literal(value.strip(), datatype=XSD_DECIMAL)
     return ox.Literal(value)
 
@@ -176,12 +184,12 @@ def bindings_for(store: Store, query: NamedQuery, params: Mapping[str, str]) -> 
     unknown = set(params) - set(declared)
     if unknown:
         known = ", ".join(declared) or "none"
-        raise CatalogueError(f"query {query.name!r} has no parameter(s) {', '.join(sorted(unknown))} (it takes: {known})")
+        raise QueryParameterError(f"query {query.name!r} has no parameter(s) {', '.join(sorted(unknown))} (it takes: {known})")
     bindings: dict[str, Term] = {}
     for param in query.params:
         value = params.get(param.name, param.default)
         if value is None:
-            raise CatalogueError(f"query {query.name!r} needs --param {param.name}=... ({param.type}: {param.description})")
+            raise QueryParameterError(f"query {query.name!r} needs --param {param.name}=... ({param.type}: {param.description})")
         bindings[param.name] = bind_param(store, param, value)
     return bindings
 
@@ -207,7 +215,7 @@ def load_query(source: str | Path, settings: Settings | None = None) -> NamedQue
     if path.is_file():
         return parse_query(path.stem, path.read_text(encoding="utf-8"), path)
     if path.suffix == ".rq" or len(path.parts) > 1:
-        raise CatalogueError(f"{path}: no such query file")
+        raise UnknownQuery(f"{path}: no such query file")
     return get_query(text, settings)
 
 
