@@ -179,15 +179,12 @@ def sensitivity_command(
     _target, result = _pair(a, b, _check(method, fmt), level, store, endpoint, where)
     s = result.studies
     labels, ys, vs = [x.label for x in s], [x.y for x in s], [x.v for x in s]
-    try:
-        if kind == "leave-one-out":
-            steps = leave_one_out(labels, ys, vs, method, level)
-        elif kind == "cumulative":
-            steps = cumulative(labels, [x.year for x in s], ys, vs, method, level)
-        else:
-            raise fail(f"--kind {kind!r}: choose leave-one-out or cumulative", 2)
-    except ValueError as exc:
-        raise fail(str(exc)) from exc
+    if kind == "leave-one-out":
+        steps = leave_one_out(labels, ys, vs, method, level)
+    elif kind == "cumulative":
+        steps = cumulative(labels, [x.year for x in s], ys, vs, method, level)
+    else:
+        raise fail(f"--kind {kind!r}: choose leave-one-out or cumulative", 2)
     _steps_table([(st.label, st.pooled) for st in steps], result.scale, f"{kind}: {a} / {b}", fmt)
 
 
