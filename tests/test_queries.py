@@ -7,6 +7,7 @@ import pytest
 from evidencekg.model.names import UnknownName
 from evidencekg.query.catalogue import (
     CatalogueError,
+    QueryParameterError,
     get_query,
     list_queries,
     load_query,
@@ -91,9 +92,10 @@ def test_construct_parameters_accept_label_slug_or_iri(loaded_store: OxigraphSto
 
 
 def test_unknown_construct_lists_close_matches(loaded_store: OxigraphStore) -> None:
-    with pytest.raises(UnknownName, match="did you mean 'therapeutic alliance'"):
+    with pytest.raises(QueryParameterError, match="did you mean 'therapeutic alliance'") as raised:
         resolve_construct(loaded_store, "theraputic aliance")
-    with pytest.raises(UnknownName, match="unknown construct 'xyzzy'; no construct has a similar name"):
+    assert isinstance(raised.value.__cause__, UnknownName)  # the resolver's error, as a parameter error
+    with pytest.raises(QueryParameterError, match="unknown construct 'xyzzy'; no construct has a similar name"):
         resolve_construct(loaded_store, "xyzzy")
 
 

@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
+import click
 import typer
+from typer.core import TyperGroup
 
 from evidencekg.cli import evidence, ingest, meta, network, serve
-from evidencekg.errors import StoreError
+from evidencekg.errors import EvidenceKGError, outcome_for
 
 
-class EvidenceKgApp(typer.Typer):
-    """The root Typer app: a store error (such as a store locked by `evidencekg serve`) ends with one clear line."""
+def report(exc: EvidenceKGError) -> typer.Exit:
+    """Print `error: message` on stderr and return the Exit with the code evidencekg.errors.OUTCOMES gives."""
+    outcome = outcome_for(exc)
+    typer.echo(f"error: {exc}", err=True)
+    return typer.Exit(outcome.exit_code if outcome else 1)
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Run the command line; a StoreError prints `error: ...` and exits 1 instead of a traceback."""
+
+class ReportingGroup(TyperGroup):
+    """The root command group: any EvidenceKGError of any subcommand ends in one clear line, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the chosen command; an EvidenceKGError prints `error: ...` and exits with its table's code."""
         try:
-            return super().__call__(*args, **kwargs)
-        except StoreError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            sys.exit(1)
+            return super().invoke(ctx)
+        except EvidenceKGError as exc:
+            raise report(exc) from exc
 
 
-app = EvidenceKgApp(
+app = typer.Typer(
+    cls=ReportingGroup,
     name="evidencekg",
     help="A knowledge graph and semantic evidence store for psychotherapy research.",
     no_args_is_help=True,

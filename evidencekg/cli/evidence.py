@@ -13,14 +13,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from evidencekg.errors import StoreError
 from evidencekg.load.shipped import Reload, evidence_files, load_files, reload_shipped, shipped_store
 from evidencekg.query.catalogue import load_query, projected_variables, run_query
 from evidencekg.settings import Settings, get_settings
 from evidencekg.shapes.validate import validate_files
 from evidencekg.store.backends import open_store
 from evidencekg.store.embedded import OxigraphStore
-from evidencekg.store.files import LoadError
 from evidencekg.store.protocol import Row, Store
 from evidencekg.store.results import columns_of, display, to_records
 
@@ -73,7 +71,7 @@ def load(
                 note = ""
             else:
                 note = reload_note(reload_shipped(target, settings, advance))
-        except (LoadError, StoreError, OSError) as exc:
+        except OSError as exc:
             raise fail(str(exc), 2) from exc
     target.flush()
     typer.echo(f"{len(target)} quads in {settings.resolved_store_path}{note}")
@@ -141,7 +139,7 @@ def query(
     try:
         named = load_query(file_or_name, settings)
         rows = run_query(pick_store(settings, store, memory, endpoint), named, params)
-    except (LoadError, StoreError, OSError) as exc:
+    except OSError as exc:
         raise fail(str(exc), 1) from exc
     result = render(rows, columns_of(rows, projected_variables(named)), fmt, named.title)
     if isinstance(result, Table):

@@ -10,8 +10,7 @@ import rdflib
 import typer
 
 from evidencekg.cli.evidence import fail
-from evidencekg.errors import StoreError
-from evidencekg.evidence.ingest import AlreadyIngested, IngestError
+from evidencekg.evidence.ingest import AlreadyIngested
 from evidencekg.evidence.ingest import ingest as run_ingest
 from evidencekg.settings import get_settings
 from evidencekg.shapes.consistency import check_graph
@@ -35,11 +34,10 @@ def ingest(
     target = OxigraphStore(settings.resolved_store_path)
     try:
         result = run_ingest(target, file, fmt, name=name, settings=settings, replace=replace)
-    except AlreadyIngested as exc:
+    except AlreadyIngested as exc:  # reported by the root command group; only the hint is said in this command's terms
         where = f" --store {store}" if store else ""
-        raise fail(f"{file}: {exc.explain(f'evidencekg ingest {file} --name {{name}} --replace{where}')}") from exc
-    except (IngestError, StoreError) as exc:
-        raise fail(f"{file}: {exc}") from exc
+        exc.how_to_replace = f"evidencekg ingest {file} --name {{name}} --replace{where}"
+        raise
     if result.loaded_evidence:
         typer.echo(f"loaded the shipped evidence (ontology/, data/) into {settings.resolved_store_path} first", err=True)
     typer.echo(f"ingested {result.findings} findings ({result.triples} triples) as {result.document}")

@@ -13,12 +13,10 @@ from rich.console import Console
 from rich.table import Table
 
 from evidencekg.cli.evidence import fail, pick_store
-from evidencekg.errors import StoreError
-from evidencekg.evidence.tabular import RowError, TableError
 from evidencekg.meta.forest import interval_text
 from evidencekg.meta.history import history
 from evidencekg.meta.inputs import read_effects
-from evidencekg.meta.pairs import PairError, parse_where, pool_pair, save_derived
+from evidencekg.meta.pairs import parse_where, pool_pair, save_derived
 from evidencekg.meta.plots import pair_forest
 from evidencekg.meta.pooling import METHODS, Pooled, Scale, pool, summary
 from evidencekg.meta.sensitivity import cumulative, leave_one_out
@@ -112,10 +110,7 @@ def pool_command(
 ) -> None:
     """Pool a CSV of studies like metafor's rma(): correlations on Fisher's z, other effects as given."""
     method = _check(method, fmt)
-    try:
-        effects = read_effects(file)
-    except (RowError, TableError) as exc:
-        raise fail(f"{file}: {exc}", 2) from exc
+    effects = read_effects(file)  # a bad row or table exits 2 (evidencekg.errors.OUTCOMES)
     if len(effects.pairs) > 1:
         typer.echo(pairs_warning(file, effects.pairs), err=True)
     pooled = pool(effects.yi, effects.vi, method, level)
@@ -123,15 +118,9 @@ def pool_command(
 
 
 def _pair(a: str, b: str, method: str, level: float, store: Path | None, endpoint: str | None, where: list[str] | None = None):  # type: ignore[no-untyped-def]
-    try:
-        conditions = parse_where(where or [])
-    except PairError as exc:
-        raise fail(str(exc), 2) from exc
+    conditions = parse_where(where or [])
     target = _store(store, endpoint)
-    try:
-        return target, pool_pair(target, a, b, method, level, conditions)
-    except (PairError, StoreError) as exc:
-        raise fail(str(exc)) from exc
+    return target, pool_pair(target, a, b, method, level, conditions)
 
 
 @app.command("pair")
@@ -190,15 +179,12 @@ def sensitivity_command(
     _target, result = _pair(a, b, _check(method, fmt), level, store, endpoint, where)
     s = result.studies
     labels, ys, vs = [x.label for x in s], [x.y for x in s], [x.v for x in s]
-    try:
-        if kind == "leave-one-out":
-            steps = leave_one_out(labels, ys, vs, method, level)
-        elif kind == "cumulative":
-            steps = cumulative(labels, [x.year for x in s], ys, vs, method, level)
-        else:
-            raise fail(f"--kind {kind!r}: choose leave-one-out or cumulative", 2)
-    except ValueError as exc:
-        raise fail(str(exc)) from exc
+    if kind == "leave-one-out":
+        steps = leave_one_out(labels, ys, vs, method, level)
+    elif kind == "cumulative":
+        steps = cumulative(labels, [x.year for x in s], ys, vs, method, level)
+    else:
+        raise fail(f"--kind {kind!r}: choose leave-one-out or cumulative", 2)
     _steps_table([(st.label, st.pooled) for st in steps], result.scale, f"{kind}: {a} / {b}", fmt)
 
 
@@ -233,11 +219,7 @@ def history_command(
     endpoint: EndpointOption = None,
 ) -> None:
     """How pooled estimates for a construct pair (or related constructs) changed across meta-analyses."""
-    target = _store(store, endpoint)
-    try:
-        rows = history(target, a, b)
-    except (ValueError, StoreError) as exc:
-        raise fail(str(exc)) from exc
+    rows = history(_store(store, endpoint), a, b)
     if fmt == "json":
         typer.echo(json.dumps([r.as_json() for r in rows], ensure_ascii=False))
         return

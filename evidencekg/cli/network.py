@@ -12,8 +12,6 @@ from rich.console import Console
 from rich.table import Table
 
 from evidencekg.cli.evidence import fail, pick_store
-from evidencekg.errors import StoreError
-from evidencekg.model.names import UnknownName
 from evidencekg.network.build import (
     LAYERS,
     build_network,
@@ -25,7 +23,6 @@ from evidencekg.network.build import (
 from evidencekg.network.export import EXPORTS, export_network
 from evidencekg.network.paths import DEFAULT_MAX_HOPS, find_paths
 from evidencekg.settings import get_settings
-from evidencekg.store.files import LoadError
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -35,19 +32,16 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 
 
 def _network(store: Path | None, endpoint: str | None, layers: tuple[str, ...] = ()) -> nx.MultiDiGraph:
-    """Build the network from the chosen store; store problems become a clear error."""
+    """Build the network from the chosen store (its errors are reported by the root command group)."""
     try:
         return build_network(pick_store(get_settings(), store, False, endpoint), layers)
-    except (LoadError, StoreError, OSError) as exc:
+    except OSError as exc:
         raise fail(str(exc), 1) from exc
 
 
 def _resolve(graph: nx.MultiDiGraph, name: str) -> str:
-    """A construct by label, slug or IRI; an unknown name lists close matches and exits 2."""
-    try:
-        return resolve_construct(graph, name)
-    except UnknownName as exc:
-        raise fail(str(exc), 2) from exc
+    """A construct by label, slug or IRI; an unknown name lists close matches and exits 2 (UnknownName)."""
+    return resolve_construct(graph, name)
 
 
 def finding_text(f: dict[str, Any]) -> str:
@@ -78,11 +72,7 @@ def export(
     """Write the construct network as GraphML, GEXF, Cytoscape JSON, DOT, SVG or PNG."""
     if fmt not in EXPORTS:
         raise fail(f"--format {fmt!r}: choose one of {', '.join(EXPORTS)}", 2)
-    try:
-        chosen = parse_layers(layers)
-    except ValueError as exc:
-        raise fail(f"--layers: {exc}", 2) from exc
-    graph = _network(store, endpoint, chosen)
+    graph = _network(store, endpoint, parse_layers(layers))
     data = export_network(graph, fmt)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)

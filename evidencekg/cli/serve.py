@@ -10,13 +10,10 @@ from typing import Annotated, Any
 
 import typer
 
-from evidencekg.errors import StoreError
 from evidencekg.load.shipped import ensure_loaded
 from evidencekg.settings import Settings, get_settings
 from evidencekg.store.backends import open_store
-from evidencekg.store.embedded import OxigraphStore
-from evidencekg.store.files import LoadError
-from evidencekg.store.protocol import Store
+from evidencekg.store.protocol import Capability, Store
 
 APPS_GROUP = "evidencekg.apps"  # entry points: name -> app factory(store, settings), e.g. http = service.app:create_app
 
@@ -96,17 +93,17 @@ def serve(
     show_library_logs()
     try:
         backend = open_store(settings)
-        if isinstance(backend, OxigraphStore):
+        if Capability.SHIPPED_EVIDENCE in backend.capabilities:
             if ensure_loaded(backend, settings):
                 typer.echo(f"loaded the shipped evidence ({len(backend)} quads)", err=True)
-    except (LoadError, StoreError, OSError) as exc:
+    except OSError as exc:  # library errors are reported by the root command group (evidencekg.errors.OUTCOMES)
         typer.echo(f"error: cannot open the store: {exc}", err=True)
         raise typer.Exit(1) from exc
     if settings.host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo(f"warning: listening on {settings.host}, reachable from other machines", err=True)
     for name, url in urls(settings):
         typer.echo(f"{name:>18}: {url}")
-    if settings.watch_files and isinstance(backend, OxigraphStore):
+    if settings.watch_files and Capability.SHIPPED_EVIDENCE in backend.capabilities:
         typer.echo(f"watching {settings.ontology_dir} and {settings.data_dir} (every {settings.watch_interval:g} s)", err=True)
     uvicorn.run(
         http_app_factory()(backend, settings),

@@ -11,6 +11,7 @@ from urllib.parse import quote
 import rdflib
 from rdflib import RDF, RDFS, XSD, Literal, URIRef
 
+from evidencekg.errors import Conflict, Refused
 from evidencekg.evidence.tabular import RowError, Table, TableRow, lexical, require_columns, text
 from evidencekg.load.shipped import ensure_loaded
 from evidencekg.model.namespaces import CONSTRUCT_SCHEME, DCTERMS, EKG, ID, PROV, SKOS, sparql_prologue
@@ -23,8 +24,7 @@ from evidencekg.shapes.validate import (
     shape_problems,
     shapes_graph,
 )
-from evidencekg.store.embedded import OxigraphStore
-from evidencekg.store.protocol import Store, data_block
+from evidencekg.store.protocol import Capability, Store, data_block
 
 # Rater words accepted in sheets and Metapsy files -> ekg:RaterPerspective individuals.
 RATERS: dict[str, URIRef] = {
@@ -38,16 +38,25 @@ RATERS: dict[str, URIRef] = {
 DOI_PATTERN = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+)", re.IGNORECASE)
 
 
-class IngestError(ValueError):
+class IngestError(Refused):
     """The input was rejected and nothing was written; the message says where and why."""
 
 
-class AlreadyIngested(IngestError):
-    """The document, or a file with the same bytes under another name, is already in the store."""
+class AlreadyIngested(Conflict, IngestError):
+    """The document, or a file with the same bytes under another name, is already in the store.
+
+    The message tells how to replace the earlier import with `how_to_replace`, which a caller
+    (CLI, HTTP) may set to its own terms before the error is shown.
+    """
 
     def __init__(self, document: str, earlier: str, same_bytes: bool) -> None:
         self.document, self.earlier, self.same_bytes = document, earlier, same_bytes
-        super().__init__(self.explain("`evidencekg ingest FILE --name {name} --replace`"))
+        self.how_to_replace = "`evidencekg ingest FILE --name {name} --replace`"
+        super().__init__(document, earlier, same_bytes)
+
+    def __str__(self) -> str:
+        """The message in the terms `how_to_replace` gives."""
+        return self.explain(self.how_to_replace)
 
     def explain(self, how_to_replace: str) -> str:
         """The message, with how to replace the earlier import in the caller's terms ({name}: its name)."""
@@ -284,12 +293,11 @@ def ensure_evidence(store: Store, settings: Settings) -> bool:
     evidencekg.load.shipped.ensure_loaded; a remote store without the constructs scheme is refused,
     since loading files into someone's endpoint is not an ingest's business.
     """
-    if isinstance(store, OxigraphStore):
+    if Capability.SHIPPED_EVIDENCE in store.capabilities:
         return ensure_loaded(store, settings)
     if not store.ask(sparql_prologue() + f"ASK {{ ?c skos:inScheme <{CONSTRUCT_SCHEME}> }}"):
-        where = getattr(store, "endpoint", None) or "the store"
         raise IngestError(
-            f"{where} holds no constructs scheme ({CONSTRUCT_SCHEME}), so construct names cannot be resolved: "
+            f"{store.location} holds no constructs scheme ({CONSTRUCT_SCHEME}), so construct names cannot be resolved: "
             "load the shipped ontology/*.ttl and data/*.ttl into it first; nothing was written"
         )
     return False

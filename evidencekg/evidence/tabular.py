@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from evidencekg.errors import InvalidInput
 
-class TableError(ValueError):
+
+class TableError(InvalidInput):
     """The table as a whole cannot be read (encoding, header, missing columns)."""
 
 
-class RowError(ValueError):
+class RowError(InvalidInput):
     """One cell of one row is wrong; the message names the row, the column and the problem."""
 
     def __init__(self, row: int, column: str, problem: str) -> None:

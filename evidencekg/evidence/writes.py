@@ -54,7 +54,7 @@ from evidencekg.shapes.validate import (
 from evidencekg.sparql import guard
 from evidencekg.sparql.parse_errors import error_position, error_text
 from evidencekg.sparql.text import check_nesting
-from evidencekg.store.protocol import Store, data_block, delta_update, graph_term, rdf_format, store_errors
+from evidencekg.store.protocol import Capability, Store, data_block, delta_update, graph_term, rdf_format, store_errors
 
 NQUADS = "application/n-quads"
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -166,7 +166,7 @@ def delete_graph_update(graph: str | None) -> str:
 
 def _snapshot(store: Store) -> list[ox.Quad]:
     """Every quad of the store, blank node labels kept (so a copy compares equal)."""
-    if isinstance(getattr(store, "oxigraph", None), ox.Store):
+    if Capability.NATIVE_QUADS in store.capabilities:
         return list(store.oxigraph)  # type: ignore[attr-defined]
     return list(ox.parse(store.dump(NQUADS), format=ox.RdfFormat.N_QUADS))
 

@@ -16,7 +16,7 @@ from evidencekg.model.namespaces import EKG
 from evidencekg.settings import Settings
 from evidencekg.store.embedded import OxigraphStore
 from evidencekg.store.files import LoadError, parse_file, parse_problem, ttl_files
-from evidencekg.store.protocol import Store, delta_update
+from evidencekg.store.protocol import Capability, Store, delta_update
 
 META_GRAPH = "https://w3id.org/evidencekg/graph/meta"
 FINGERPRINT = str(EKG["loadFingerprint"])
@@ -54,10 +54,9 @@ def load_files(
 
 def load_one(store: Store, path: Path, graph: str | None = None) -> None:
     """Load one file; large files go through bulk_load_file when the store has it."""
-    bulk = getattr(store, "bulk_load_file", None)
-    if bulk is not None and path.stat().st_size > BULK_THRESHOLD:
+    if Capability.BULK_LOAD in store.capabilities and path.stat().st_size > BULK_THRESHOLD:
         try:
-            bulk(path, graph)
+            store.bulk_load_file(path, graph)  # type: ignore[attr-defined]
             return
         except QuerySyntaxError as exc:
             problem = parse_problem(path, exc)
@@ -155,7 +154,7 @@ def reload_shipped(store: Store, settings: Settings, progress: Progress | None =
                 "are added, but those of the previous version that changed or were removed cannot be "
                 "retracted. For an exact store: stop the service, move the store aside, run `evidencekg "
                 "load`, then ingest your files again.",
-                getattr(store, "path", None) or "the store",
+                store.location,
                 snapshot.where(),
             )
         before = set(old or [])

@@ -20,13 +20,15 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from evidencekg.errors import StoreError
+
 HEADER = "# evidencekg shipped evidence, fingerprint "
 
 # Snapshots of stores that have no folder (in memory), one per live store object.
 _IN_MEMORY: weakref.WeakKeyDictionary[object, ShippedSnapshot] = weakref.WeakKeyDictionary()
 
 
-class SnapshotError(Exception):
+class SnapshotError(StoreError):
     """A snapshot file exists for the right fingerprint but cannot be read or parsed."""
 
 

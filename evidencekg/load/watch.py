@@ -18,9 +18,8 @@ from pathlib import Path
 from evidencekg.errors import StoreError
 from evidencekg.load.shipped import Reload, evidence_files, reload_shipped
 from evidencekg.settings import Settings
-from evidencekg.store.embedded import OxigraphStore
 from evidencekg.store.files import LoadError
-from evidencekg.store.protocol import Store
+from evidencekg.store.protocol import Capability, Store
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +88,7 @@ async def watching(
     store: Store, settings: Settings, on_reload: Callable[[], None] | None = None
 ) -> AsyncIterator[EvidenceWatcher | None]:
     """Run a watcher for the block's duration when settings.watch_files is on and the store is embedded."""
-    if not settings.watch_files or not isinstance(store, OxigraphStore):
+    if not settings.watch_files or Capability.SHIPPED_EVIDENCE not in store.capabilities:
         yield None
         return
     watcher = EvidenceWatcher(store, settings, on_reload)

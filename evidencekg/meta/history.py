@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 
 import pyoxigraph as ox
 
-from evidencekg.meta.pairs import resolve, year_of
+from evidencekg.meta.pairs import PairInputError, resolve, year_of
 from evidencekg.model.citations import short_citation
 from evidencekg.model.namespaces import sparql_prologue
 from evidencekg.store.protocol import Store
@@ -80,7 +80,7 @@ def history(store: Store, a: str, b: str) -> list[HistoryRow]:
     """
     (a_iri, a_kind), (b_iri, b_kind) = resolve(store, a), resolve(store, b)
     if a_kind != "construct" or b_kind != "construct":
-        raise ValueError("the history view compares construct pairs; give two constructs")
+        raise PairInputError("the history view compares construct pairs; give two constructs")
     near_a, near_b = (", ".join(f"<{iri}>" for iri in near(store, x)) for x in (a_iri, b_iri))
     rows = store.select(HISTORY.format(near_a=near_a, near_b=near_b))
     asked = {a_iri, b_iri}

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pyoxigraph as ox
 from rdflib import RDF, RDFS, XSD, Literal, URIRef
 
+from evidencekg.errors import InvalidInput, NothingFound
 from evidencekg.evidence.batch import Batch, linked_context, slug, validate_batch
 from evidencekg.meta.pooling import Pooled, Scale, fisher_z, pool, summary
 from evidencekg.model.measures import measure_name
@@ -37,8 +38,12 @@ ASSOCIATION = "{ ?f ekg:fromConstruct ?a ; ekg:toConstruct ?b } UNION { ?f ekg:f
 COMPARISON = "?f ekg:interventionCondition ?a ; ekg:comparatorCondition ?b ."
 
 
-class PairError(ValueError):
+class PairError(NothingFound, ValueError):
     """The pair cannot be pooled (mixed kinds, no usable findings); unknown names are an UnknownName."""
+
+
+class PairInputError(InvalidInput, PairError):
+    """The pair was asked for wrongly (a malformed --where condition, a kind the view does not take)."""
 
 
 Where = tuple[tuple[str, str], ...]  # (study characteristic name, value) pairs a finding must all have
@@ -50,7 +55,7 @@ def parse_where(conditions: list[str] | tuple[str, ...]) -> Where:
     for condition in conditions:
         name, sep, value = condition.partition("=")
         if not sep or not name.strip() or not value.strip():
-            raise PairError(f"--where {condition!r}: expected NAME=VALUE, e.g. format=ind (a study characteristic)")
+            raise PairInputError(f"--where {condition!r}: expected NAME=VALUE, e.g. format=ind (a study characteristic)")
         parsed.append((name.strip(), value.strip()))
     return tuple(parsed)
 

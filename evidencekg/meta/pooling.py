@@ -8,6 +8,8 @@ from typing import Literal
 
 import numpy as np
 
+from evidencekg.errors import InvalidInput
+
 METHODS: tuple[str, ...] = ("REML", "DL", "PM", "FE", "ML", "HE", "SJ")
 Scale = Literal["r", "raw"]
 
@@ -42,9 +44,9 @@ def _arrays(yi: np.ndarray | list[float], vi: np.ndarray | list[float]) -> tuple
     """Effects and variances as float arrays, checked for length, finiteness and positivity."""
     y, v = np.asarray(yi, dtype=float), np.asarray(vi, dtype=float)
     if y.ndim != 1 or y.shape != v.shape or len(y) == 0:
-        raise ValueError("need one or more effects with one sampling variance each")
+        raise InvalidInput("need one or more effects with one sampling variance each")
     if not (np.all(np.isfinite(y)) and np.all(np.isfinite(v)) and np.all(v > 0)):
-        raise ValueError("effects must be finite and sampling variances finite and > 0")
+        raise InvalidInput("effects must be finite and sampling variances finite and > 0")
     return y, v
 
 
@@ -124,7 +126,7 @@ def tau2_estimate(yi: np.ndarray | list[float], vi: np.ndarray | list[float], me
     y, v = _arrays(yi, vi)
     method = method.upper()
     if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+        raise InvalidInput(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     if method == "FE" or len(y) == 1:
         return 0.0
     return {
@@ -141,7 +143,7 @@ def pool(yi: np.ndarray | list[float], vi: np.ndarray | list[float], method: str
     """Pool effects with sampling variances like metafor::rma(yi, vi, method=method, level=level)."""
     from scipy import stats  # loaded on first use: scipy is slow to import
     if not 0 < level < 1:
-        raise ValueError(f"level must be between 0 and 1, got {level}")
+        raise InvalidInput(f"level must be between 0 and 1, got {level}")
     y, v = _arrays(yi, vi)
     method = method.upper()
     tau2 = tau2_estimate(y, v, method)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from evidencekg.errors import InvalidInput
 from evidencekg.meta.pooling import Pooled, pool
 
 
@@ -19,7 +20,7 @@ class Step:
 def leave_one_out(labels: Sequence[str], yi: Sequence[float], vi: Sequence[float], method: str = "REML", level: float = 0.95) -> list[Step]:
     """Pool k times, each time without one study (needs k >= 2), like metafor's leave1out()."""
     if len(yi) < 2:
-        raise ValueError("leave-one-out needs at least two studies")
+        raise InvalidInput("leave-one-out needs at least two studies")
     steps = []
     for i, label in enumerate(labels):
         keep = [j for j in range(len(yi)) if j != i]

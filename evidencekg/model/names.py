@@ -5,7 +5,9 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable
+from typing import Any
 
+from evidencekg import errors
 from evidencekg.errors import BadRequest
 from evidencekg.model.namespaces import compact
 
@@ -34,13 +36,20 @@ def close_matches(wanted: str, aliases: dict[str, str], limit: int = 5) -> list[
     return [label for s, label in sorted(ranked, key=lambda x: (-x[0], x[1]))][:limit]
 
 
-class UnknownName(BadRequest):
-    """A construct or condition name matched nothing; `suggestions` holds the labels of close names of that kind."""
+class UnknownName(errors.UnknownName):
+    """A construct or condition name matched nothing; `suggestions` holds the labels of close names of that kind.
 
-    def __init__(self, name: str, kind: str, suggestions: list[str]) -> None:
-        self.name, self.kind, self.suggestions = name, kind, suggestions
+    `parameter` names the request parameter that gave it, when a caller knows (set before re-raising).
+    """
+
+    def __init__(self, name: str, kind: str, suggestions: list[str], parameter: str | None = None) -> None:
+        self.name, self.kind, self.suggestions, self.parameter = name, kind, suggestions, parameter
         hint = f"; did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else f"; no {kind} has a similar name"
         super().__init__(f"unknown {kind} {name!r}{hint}")
+
+    def detail(self) -> dict[str, Any]:
+        """The HTTP body's detail: the parameter, the message and the suggestions, for clients to offer."""
+        return {"parameter": self.parameter, "message": str(self), "suggestions": self.suggestions}
 
 
 class AmbiguousName(BadRequest):

@@ -8,6 +8,7 @@ from typing import Any
 
 import networkx as nx
 
+from evidencekg.errors import InvalidInput
 from evidencekg.meta.forest import number
 from evidencekg.model.citations import as_cited_in, author_year, document_name
 from evidencekg.model.measures import measure_symbol
@@ -183,7 +184,7 @@ def parse_layers(text: str) -> tuple[str, ...]:
     chosen = tuple(part.strip() for part in text.split(",") if part.strip())
     unknown = [layer for layer in chosen if layer not in LAYERS]
     if unknown:
-        raise ValueError(f"unknown layer {', '.join(unknown)}; choose from {', '.join(LAYERS)}")
+        raise InvalidInput(f"layers: unknown layer {', '.join(unknown)}; choose from {', '.join(LAYERS)}")
     return chosen
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import networkx as nx
 import pydot
 
+from evidencekg.errors import InvalidInput
 from evidencekg.network.build import FINDING
 from evidencekg.network.pictures import network_picture
 from evidencekg.network.style import NODE_COLOURS, edge_colour, edge_width
@@ -148,5 +149,5 @@ EXPORTS: dict[str, tuple[str, str, Callable[[nx.MultiDiGraph], bytes]]] = {
 def export_network(graph: nx.MultiDiGraph, fmt: str) -> bytes:
     """The network in one of EXPORTS' formats."""
     if fmt not in EXPORTS:
-        raise ValueError(f"unknown export format {fmt!r}; choose from {', '.join(EXPORTS)}")
+        raise InvalidInput(f"unknown export format {fmt!r}; choose from {', '.join(EXPORTS)}")
     return EXPORTS[fmt][2](graph)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
+from evidencekg.errors import NothingFound
 from evidencekg.meta.forest import ForestRow, figure_bytes, forest_plot
 from evidencekg.model.measures import measure_name
 from evidencekg.network.build import CONSTRUCT, FINDING, STRUCTURE_KINDS, findings_between, slug_of
@@ -236,7 +237,7 @@ def pair_forest(graph: nx.MultiDiGraph, a: str, b: str, fmt: str = "svg") -> byt
     la, lb = graph.nodes[a]["label"], graph.nodes[b]["label"]
     rows = pair_rows(graph, a, b)
     if not rows:
-        raise LookupError(f"no findings with an estimate between {la!r} and {lb!r} or their narrower constructs")
+        raise NothingFound(f"no findings with an estimate between {la!r} and {lb!r} or their narrower constructs")
     findings = pair_findings(graph, a, b)
     wider = any({f["from"], f["to"]} != {a, b} for f in findings)
     title = f"{la} \u2013 {lb}: findings as reported" + ("\nincluding findings about their narrower constructs and components" if wider else "")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from evidencekg.errors import StoreError
+from evidencekg.errors import InvalidInput, StoreError, UnknownName
 from evidencekg.model.namespaces import ID, PREFIXES
 from evidencekg.settings import Settings, get_settings
 from evidencekg.store.names import resolve_name
@@ -36,6 +36,14 @@ _DEFAULT = re.compile(r"^(?P<name>[A-Za-z_]\w*)\s*=\s*(?P<value>.*)$")
 
 class CatalogueError(StoreError):
     """A named query is unknown, badly documented, or was given bad parameters."""
+
+
+class UnknownQuery(UnknownName, CatalogueError):
+    """No named query (or query file) of that name exists; the message lists close matches."""
+
+
+class QueryParameterError(InvalidInput, CatalogueError):
+    """A named query was given a parameter it does not take, a value of the wrong type, or none it needs."""
 
 
 @dataclass(frozen=True)
@@ -115,7 +123,7 @@ def get_query(name: str, settings: Settings | None = None) -> NamedQuery:
         return parse_query(name, path.read_text(encoding="utf-8"), path)
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.4)
     hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(names) or 'none'}"
-    raise CatalogueError(f"unknown query {name!r}{hint}")
+    raise UnknownQuery(f"unknown query {name!r}{hint}")
 
 
 def expand_iri(value: str, kind_hint: str | None = None) -> ox.NamedNode:
@@ -131,12 +139,15 @@ def expand_iri(value: str, kind_hint: str | None = None) -> ox.NamedNode:
     try:
         return ox.NamedNode(text)
     except ValueError as exc:
-        raise CatalogueError(f"{value!r} is not an IRI, a prefixed name or a known slug: {exc}") from exc
+        raise QueryParameterError(f"{value!r} is not an IRI, a prefixed name or a known slug: {exc}") from exc
 
 
 def resolve_construct(store: Store, value: str) -> ox.NamedNode:
-    """A construct from any name the store resolver accepts (label, slug, prefixed name, IRI; UnknownName if none)."""
-    return ox.NamedNode(resolve_name(store, value, ("construct",), limit=3)[0])
+    """A construct from any name the store resolver accepts (label, slug, prefixed name, IRI); else QueryParameterError."""
+    try:
+        return ox.NamedNode(resolve_name(store, value, ("construct",), limit=3)[0])
+    except UnknownName as exc:
+        raise QueryParameterError(str(exc)) from exc
 
 
 def bind_param(store: Store, param: QueryParam, value: str) -> Term:
@@ -149,7 +160,7 @@ def bind_param(store: Store, param: QueryParam, value: str) -> Term:
         try:
             Decimal(value.strip())
         except InvalidOperation as exc:
-            raise CatalogueError(f"parameter {param.name}: {value!r} is not a decimal number") from exc
+            raise QueryParameterError(f"parameter {param.name}: {value!r} is not a decimal number") from exc
         return ox.Literal(value.strip(), datatype=XSD_DECIMAL)
     return ox.Literal(value)
 
@@ -160,12 +171,12 @@ def bindings_for(store: Store, query: NamedQuery, params: Mapping[str, str]) -> 
     unknown = set(params) - set(declared)
     if unknown:
         known = ", ".join(declared) or "none"
-        raise CatalogueError(f"query {query.name!r} has no parameter(s) {', '.join(sorted(unknown))} (it takes: {known})")
+        raise QueryParameterError(f"query {query.name!r} has no parameter(s) {', '.join(sorted(unknown))} (it takes: {known})")
     bindings: dict[str, Term] = {}
     for param in query.params:
         value = params.get(param.name, param.default)
         if value is None:
-            raise CatalogueError(f"query {query.name!r} needs --param {param.name}=... ({param.type}: {param.description})")
+            raise QueryParameterError(f"query {query.name!r} needs --param {param.name}=... ({param.type}: {param.description})")
         bindings[param.name] = bind_param(store, param, value)
     return bindings
 
@@ -191,7 +202,7 @@ def load_query(source: str | Path, settings: Settings | None = None) -> NamedQue
     if path.is_file():
         return parse_query(path.stem, path.read_text(encoding="utf-8"), path)
     if path.suffix == ".rq" or len(path.parts) > 1:
-        raise CatalogueError(f"{path}: no such query file")
+        raise UnknownQuery(f"{path}: no such query file")
     return get_query(text, settings)
 
 

@@ -14,6 +14,7 @@ from evidencekg.store.protocol import (
     GRAPH_FORMATS,
     RESULT_FORMATS,
     Bindings,
+    Capability,
     FormatChooser,
     QueryKind,
     Row,
@@ -30,6 +31,8 @@ from evidencekg.store.protocol import (
 
 class OxigraphStore:
     """The embedded Oxigraph store: on disk when given a path, in memory otherwise."""
+
+    capabilities = frozenset(Capability)  # everything: this process holds the store itself
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path
@@ -50,6 +53,11 @@ class OxigraphStore:
             for orphan in path.glob("bulk-*.sst"):  # left by a killed bulk_load; safe now that we hold the lock
                 orphan.unlink()
         self.changes = 0  # writes made through this object (query executors republish their copy when it moves)
+
+    @property
+    def location(self) -> str:
+        """The store's folder, or "memory"."""
+        return str(self.path) if self.path is not None else "memory"
 
     @property
     def oxigraph(self) -> ox.Store:

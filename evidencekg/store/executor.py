@@ -26,9 +26,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
-import httpx
 import pyoxigraph as ox
 
 from evidencekg.errors import NotAcceptable, QueryTimeout, ResourceLimit, StoreError
@@ -37,7 +36,7 @@ from evidencekg.sparql import guard
 from evidencekg.sparql.text import check_nesting
 from evidencekg.store import worker
 from evidencekg.store.embedded import OxigraphStore
-from evidencekg.store.protocol import Bindings, FormatChooser, QueryKind, Store
+from evidencekg.store.protocol import Bindings, Capability, FormatChooser, QueryKind, Store
 
 COPIES_PREFIX = ".evidencekg-copies-"  # + "<server pid>-<random>": the folder of published copies
 STARTUP_TIMEOUT = 60.0  # seconds a new worker may take to start or to open a new copy of the store
@@ -95,8 +94,8 @@ def _alive(pid: int) -> bool:
 
 def create_executor(store: Store, settings: Settings) -> Executor:
     """Worker processes for the embedded Oxigraph store, plain calls for any other (remote) store."""
-    if isinstance(store, OxigraphStore):
-        return ProcessExecutor(store, settings)
+    if Capability.WORKER_COPIES in store.capabilities:
+        return ProcessExecutor(cast(OxigraphStore, store), settings)
     return DirectExecutor(store, settings)
 
 
@@ -128,13 +127,8 @@ class DirectExecutor:
         formats_for(choose)
         check_nesting(query, self.settings.max_nesting)
         reaching = guard.check(query, self.settings.service_allowlist, base_iri)
-        try:
-            with guard.remote_errors_hidden(reaching):
-                return self.store.query_serialized(query, choose, default_graphs, named_graphs, bindings)
-        except httpx.TimeoutException as exc:
-            raise QueryTimeout(f"the remote endpoint did not answer within {self.settings.query_timeout:g} s") from exc
-        except httpx.TransportError as exc:
-            raise StoreError(f"the remote endpoint could not be reached: {exc}") from exc
+        with guard.remote_errors_hidden(reaching):  # the store raises QueryTimeout / StoreUnavailable itself
+            return self.store.query_serialized(query, choose, default_graphs, named_graphs, bindings)
 
     def notify_write(self) -> None:
         """Nothing to do: the remote server sees its own writes."""

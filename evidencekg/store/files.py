@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from evidencekg.errors import StoreError
+from evidencekg.errors import BadFile
 from evidencekg.sparql.parse_errors import error_position, error_text
 from evidencekg.store.protocol import rdf_format_for
 
@@ -29,7 +29,7 @@ class ParseProblem:
         return f"{self.file}:{self.line}:{self.col}: {self.message}"
 
 
-class LoadError(StoreError):
+class LoadError(BadFile):
     """A file could not be loaded; `problem` says where when it was a syntax error."""
 
     def __init__(self, message: str, problem: ParseProblem | None = None) -> None:

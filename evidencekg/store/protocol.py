@@ -48,11 +48,29 @@ GRAPH_FORMATS: dict[str, ox.RdfFormat] = {
 FormatChooser = Callable[[QueryKind], str | None]
 
 
+class Capability(str, enum.Enum):
+    """Something a backend can do beyond the shared contract; callers ask `Capability.X in store.capabilities`."""
+
+    BULK_LOAD = "bulk-load"  # bulk_load_file(path, graph): a large file loaded fast, all-or-nothing
+    WORKER_COPIES = "worker-copies"  # checkpoints (backup/dump) that killable query worker processes open
+    SHIPPED_EVIDENCE = "shipped-evidence"  # ours to load the shipped ontology/ and data/ into, and reload on change
+    NATIVE_QUADS = "native-quads"  # `oxigraph`: the pyoxigraph store itself, read quad by quad
+    SUBSTITUTIONS = "substitutions"  # variables pre-bound by the engine (else a VALUES block carries them)
+    UPDATE = "update"  # accepts SPARQL Update (a remote store only when its update URL is given)
+    GRAPH_STORE = "graph-store"  # speaks the Graph Store Protocol (a remote store only when its URL is given)
+    EXCLUSIVE_WRITES = "exclusive-writes"  # write_lock excludes every writer, not only this process's
+
+
 @runtime_checkable
 class Store(Protocol):
     """What every backend offers: read by SPARQL, write by SPARQL Update or RDF payloads."""
 
     write_lock: threading.Lock  # one writer at a time, from validation to commit
+    capabilities: frozenset[Capability]  # what this backend can do beyond the methods below
+
+    @property
+    def location(self) -> str:
+        """Where the data lives, for messages (a folder, "memory", an endpoint URL)."""
 
     def select(self, query: str, bindings: Bindings | None = None) -> list[Row]:
         """Run a SELECT and return its rows (unbound variables are absent from a row)."""

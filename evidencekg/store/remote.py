@@ -8,11 +8,12 @@ from collections.abc import Sequence
 import httpx
 import pyoxigraph as ox
 
-from evidencekg.errors import QuerySyntaxError, StoreError
+from evidencekg.errors import QuerySyntaxError, QueryTimeout, StoreError, StoreUnavailable
 from evidencekg.store.protocol import (
     GRAPH_FORMATS,
     RESULT_FORMATS,
     Bindings,
+    Capability,
     FormatChooser,
     QueryKind,
     Row,
@@ -27,7 +28,11 @@ _ACCEPT_ALL = ", ".join([*RESULT_FORMATS, *GRAPH_FORMATS])
 
 
 class RemoteStore:
-    """Talks the SPARQL 1.1 Protocol (and the Graph Store Protocol when its URL is given)."""
+    """Talks the SPARQL 1.1 Protocol (and the Graph Store Protocol when its URL is given).
+
+    Every failure to reach the endpoint is raised as StoreUnavailable (QueryTimeout when it is
+    too slow), naming the URL: no transport error of httpx leaves this class.
+    """
 
     def __init__(
         self,
@@ -39,11 +44,31 @@ class RemoteStore:
         self.query_url = query_url
         self.update_url = update_url
         self.store_url = store_url
+        self.timeout = timeout
         self.write_lock = threading.Lock()  # serialises this process's validated writes
+        self.capabilities = frozenset(
+            {Capability.UPDATE} if update_url else set()) | frozenset({Capability.GRAPH_STORE} if store_url else set())
         self._client = httpx.Client(timeout=timeout)
 
+    @property
+    def location(self) -> str:
+        """The query endpoint's URL."""
+        return self.query_url
+
+    def _send(self, url: str, **kwargs: object) -> httpx.Response:
+        """POST to the endpoint; transport failures become StoreUnavailable, slowness QueryTimeout, both naming the URL."""
+        try:
+            return self._client.post(url, **kwargs)  # type: ignore[arg-type]
+        except httpx.TimeoutException as exc:
+            raise QueryTimeout(f"the SPARQL endpoint {url} did not answer within {self.timeout:g} s") from exc
+        except (httpx.TransportError, httpx.InvalidURL) as exc:
+            raise StoreUnavailable(
+                f"the SPARQL endpoint {url} cannot be reached ({exc or type(exc).__name__}): check that its server "
+                "is running and that the URL (scheme, host, port and path) is right"
+            ) from exc
+
     def _post_query(self, query: str, accept: str, params: list[tuple[str, str]] | None = None) -> httpx.Response:
-        response = self._client.post(
+        response = self._send(
             self.query_url,
             content=query.encode(),
             params=params or [],
@@ -97,7 +122,7 @@ class RemoteStore:
         """Run a SPARQL Update remotely."""
         if not self.update_url:
             raise StoreError("this remote store has no update endpoint configured")
-        response = self._client.post(
+        response = self._send(
             self.update_url, content=update.encode(), headers={"Content-Type": "application/sparql-update"}
         )
         if response.status_code == 400:

@@ -6,7 +6,6 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from evidencekg.model.names import UnknownName
 from evidencekg.pages.describe import Value, term_value
 from evidencekg.query.catalogue import (
     CatalogueError,
@@ -110,15 +109,9 @@ def run(
 
     The query runs through the app's executor, like /sparql: same timeout, result limit and workers.
     """
-    try:
-        query = get_query(name, settings)
-    except CatalogueError as exc:
-        raise HTTPException(404, str(exc)) from exc
+    query = get_query(name, settings)  # an unknown name is a 404, a bad parameter a 400 (evidencekg.errors.OUTCOMES)
     params = {k: v for k, v in request.query_params.items() if k != "format"}
-    try:
-        bindings = bindings_for(store, query, params)
-    except (CatalogueError, UnknownName) as exc:
-        raise HTTPException(400, str(exc)) from exc
+    bindings = bindings_for(store, query, params)
     forced = None
     if format is not None:
         forced = RUN_FORMATS.get(format.lower())

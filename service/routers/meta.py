@@ -6,12 +6,11 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from evidencekg.evidence.ingest import FORMATS, AlreadyIngested, IngestError, ingest
+from evidencekg.evidence.ingest import FORMATS, AlreadyIngested, ingest
 from evidencekg.meta.history import history
-from evidencekg.meta.pairs import PairError, PairPool, parse_where, pool_pair, save_derived
+from evidencekg.meta.pairs import PairPool, parse_where, pool_pair, save_derived
 from evidencekg.meta.plots import pair_forest
 from evidencekg.meta.pooling import METHODS
-from evidencekg.model.names import UnknownName
 from evidencekg.settings import Settings
 from evidencekg.store.protocol import Store
 from service.auth import require_write_token
@@ -27,17 +26,10 @@ WHERE = Query([], description="Only findings with this study characteristic, NAM
 
 
 def _pool(store: Store, a: str, b: str, method: str, level: float, where: list[str]) -> PairPool:
-    """Pool a pair; unknown terms or no findings answer 404, a bad method or filter 400."""
+    """Pool a pair; unknown terms or no findings answer 404, a bad method or filter 400 (evidencekg.errors.OUTCOMES)."""
     if method.upper() not in METHODS:
         raise HTTPException(400, f"method {method!r}: choose one of {', '.join(METHODS)}")
-    try:
-        conditions = parse_where(where)
-    except PairError as exc:
-        raise HTTPException(400, str(exc)) from exc
-    try:
-        return pool_pair(store, a, b, method, level, conditions)
-    except (PairError, UnknownName) as exc:
-        raise HTTPException(404, str(exc)) from exc
+    return pool_pair(store, a, b, method, level, parse_where(where))
 
 
 @router.get("/api/meta", summary="Pool the primary-study findings between two constructs or conditions")
@@ -56,10 +48,7 @@ def meta_save(
 ) -> dict[str, object]:  # fmt: skip
     """The pooled result plus the IRI of the stored derived finding."""
     result = _pool(store, a, b, method, level, where)
-    try:
-        iri = save_derived(store, result, settings)
-    except IngestError as exc:
-        raise HTTPException(422, str(exc)) from exc
+    iri = save_derived(store, result, settings)
     notify_write(request)
     return {**result.as_json(), "derived_finding": iri}
 
@@ -67,12 +56,7 @@ def meta_save(
 @router.get("/api/meta/history", summary="Estimates for a construct pair (and related constructs) across meta-analyses")
 def meta_history(a: str = A, b: str = B, store: Store = Depends(get_store)) -> list[dict[str, object]]:
     """Rows per meta-analysis, oldest first, each naming the constructs it actually pooled."""
-    try:
-        return [row.as_json() for row in history(store, a, b)]
-    except (PairError, UnknownName) as exc:
-        raise HTTPException(404, str(exc)) from exc
-    except ValueError as exc:
-        raise HTTPException(400, str(exc)) from exc
+    return [row.as_json() for row in history(store, a, b)]
 
 
 @router.get("/plots/meta-forest", summary="Forest plot (SVG or PNG) of a pooled pair")
@@ -105,9 +89,8 @@ async def ingest_file(
         raise HTTPException(400, f"format {format!r}: choose one of {', '.join(FORMATS)}")
     try:
         result = await run_in_threadpool(ingest, store, body, format, name=name, settings=settings, replace=replace)
-    except AlreadyIngested as exc:
-        raise HTTPException(409, exc.explain("POST /api/ingest?name={name}&replace=true with the same file")) from exc
-    except IngestError as exc:
-        raise HTTPException(422, str(exc)) from exc
+    except AlreadyIngested as exc:  # answered 409 by service/errors.py; only the hint is said in HTTP terms
+        exc.how_to_replace = "POST /api/ingest?name={name}&replace=true with the same file"
+        raise
     notify_write(request)
     return {"document": result.document, "findings": result.findings, "triples": result.triples}

@@ -30,19 +30,17 @@ router = APIRouter(tags=["network"])
 
 
 def _layers(layers: str) -> tuple[str, ...]:
-    """The layers named in a comma-separated parameter; an unknown one is a 400."""
-    try:
-        return parse_layers(layers)
-    except ValueError as exc:
-        raise HTTPException(400, f"layers: {exc}") from exc
+    """The layers named in a comma-separated parameter; an unknown one is an InvalidInput (400)."""
+    return parse_layers(layers)
 
 
 def _resolve(graph: nx.MultiDiGraph, name: str, parameter: str) -> str:
-    """A construct from a query parameter; unknown names answer 404 with close matches."""
+    """A construct from a query parameter; an unknown name answers 404 with close matches and the parameter."""
     try:
         return resolve_construct(graph, name)
-    except UnknownName as exc:
-        raise HTTPException(404, {"parameter": parameter, "message": str(exc), "suggestions": exc.suggestions}) from exc
+    except UnknownName as exc:  # answered by service/errors.py; only the parameter is added here
+        exc.parameter = parameter
+        raise
 
 
 @router.get("/network", response_class=HTMLResponse, include_in_schema=False)
@@ -119,8 +117,5 @@ def forest_plot(
     first, second = _resolve(graph, a, "a"), _resolve(graph, b, "b")
     if first == second:
         raise HTTPException(400, "a and b name the same construct")
-    try:
-        svg = pair_forest(graph, first, second)
-    except LookupError as exc:
-        raise HTTPException(404, str(exc)) from exc
+    svg = pair_forest(graph, first, second)
     return Response(svg, media_type="image/svg+xml")
