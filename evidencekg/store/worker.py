@@ -19,6 +19,7 @@ import threading
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from typing import cast
 
 import pyoxigraph as ox
 
@@ -141,17 +142,17 @@ def _execute(store: ox.Store, job: Job) -> tuple[str, bytes]:
     if media_type is None:
         raise NotAcceptable(f"no acceptable format for a {kind.value} result (see the Accept header)")
     if kind is QueryKind.BOOLEAN:
-        return media_type, result.serialize(format=RESULT_FORMATS[media_type])  # type: ignore[union-attr]
+        return media_type, cast(ox.QueryBoolean, result).serialize(format=RESULT_FORMATS[media_type])  # type: ignore[return-value]  # stub: bytes when no output is given
     if kind is QueryKind.GRAPH:
         triples = []
         for triple in result:  # type: ignore[union-attr]
             triples.append(triple)
             if len(triples) > job.limit:
                 raise too_large(job.limit, "triples")
-        return media_type, ox.serialize(triples, format=GRAPH_FORMATS[media_type])
+        return media_type, ox.serialize(triples, format=GRAPH_FORMATS[media_type])  # type: ignore[return-value]  # stub: bytes when no output is given
     sink = _CountingSink(job.limit)
     try:
-        result.serialize(sink, format=ox.QueryResultsFormat.TSV)  # type: ignore[union-attr]
+        cast(ox.QuerySolutions, result).serialize(sink, format=ox.QueryResultsFormat.TSV)  # type: ignore[arg-type]  # any binary sink works
     except _TooMany:
         raise too_large(job.limit, "rows") from None
     except OSError as exc:
@@ -162,7 +163,7 @@ def _execute(store: ox.Store, job: Job) -> tuple[str, bytes]:
     if media_type == TSV:
         return media_type, tsv
     solutions = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
-    return media_type, solutions.serialize(format=RESULT_FORMATS[media_type])  # type: ignore[union-attr]
+    return media_type, solutions.serialize(format=RESULT_FORMATS[media_type])  # type: ignore[return-value]  # stub: bytes when no output is given
 
 
 def _exit_with_parent(parent: int) -> None:
