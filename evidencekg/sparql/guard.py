@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import SplitResult, urljoin, urlsplit
 
 from evidencekg.errors import Forbidden, QueryTimeout, ShapeViolation, StoreError
@@ -112,7 +113,7 @@ def _parsed_targets(text: str, base_iri: str | None, update: bool) -> Iterator[T
 
     try:
         if update:
-            parsed = parser.parseUpdate(text)
+            parsed: Any = parser.parseUpdate(text)  # a CompValue here, ParseResults below
             pairs = list(zip(parsed.prologue, parsed.request))
         else:
             parsed = parser.parseQuery(text)
