@@ -23,6 +23,7 @@ serve: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check evidencekg service tests
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

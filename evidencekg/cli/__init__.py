@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -22,7 +21,7 @@ def report(exc: EvidenceKGError) -> typer.Exit:
 class ReportingGroup(TyperGroup):
     """The root command group: any EvidenceKGError of any subcommand ends in one clear line, never a traceback."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:  # typer's own vendored click Context (typer._click), not click's
         """Run the chosen command; an EvidenceKGError prints `error: ...` and exits with its table's code."""
         try:
             return super().invoke(ctx)

@@ -182,7 +182,7 @@ def affected_nodes(copy: ox.Store, changed: Iterable[ox.Quad]) -> set[ox.NamedNo
             nodes.add(q.object)  # type: ignore[arg-type]
     frontier = set(subjects)
     for _hop in range(2):
-        frontier = {q.subject for n in frontier for q in copy.quads_for_pattern(None, None, n)} - subjects - nodes  # type: ignore[misc]
+        frontier = {q.subject for n in frontier for q in copy.quads_for_pattern(None, None, n)} - subjects - nodes  # type: ignore[assignment]  # no triple terms in our data
         nodes |= frontier
     return subjects | nodes
 

@@ -62,7 +62,7 @@ def load_one(store: Store, path: Path, graph: str | None = None) -> None:
             problem = parse_problem(path, exc)
             raise LoadError(problem.text(), problem) from exc
     quads = parse_file(path)  # parse first: precise file:line:col, nothing reaches the store
-    store.load(ox.serialize([q.triple for q in quads], format=ox.RdfFormat.N_TRIPLES), "application/n-triples", graph)
+    store.load(ox.serialize([q.triple for q in quads], format=ox.RdfFormat.N_TRIPLES), "application/n-triples", graph)  # type: ignore[arg-type]  # stub: bytes when no output is given
 
 
 def stored_fingerprint(store: Store) -> str | None:

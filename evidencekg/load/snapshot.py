@@ -77,7 +77,7 @@ class ShippedSnapshot:
 
     def stage(self, quads: list[ox.Quad], stamp: str) -> None:
         """Write the snapshot of a version about to be committed (durable before the store commits)."""
-        data = header(stamp) + ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+        data = header(stamp) + ox.serialize(quads, format=ox.RdfFormat.N_QUADS)  # type: ignore[operator]  # stub: bytes when no output is given
         self._staged = data
         if self.pending is not None:
             with open(self.pending, "wb") as out:

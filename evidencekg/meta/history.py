@@ -58,12 +58,12 @@ class HistoryRow:
         return asdict(self)
 
 
-def _label(row: dict[str, ox.Literal | ox.NamedNode], var: str, label_var: str) -> str:
+def _label(row: dict[str, ox.Literal | ox.NamedNode | ox.BlankNode], var: str, label_var: str) -> str:
     term = row.get(label_var) or row[var]
     return term.value if isinstance(term, ox.Literal) else term.value.rsplit("/", 1)[-1]
 
 
-def _num(row: dict[str, ox.Literal | ox.NamedNode], var: str) -> float | None:
+def _num(row: dict[str, ox.Literal | ox.NamedNode | ox.BlankNode], var: str) -> float | None:
     return float(row[var].value) if var in row else None
 
 

@@ -113,7 +113,7 @@ def to_dot(graph: nx.MultiDiGraph) -> bytes:
     for node, attrs in flat.nodes(data=True):
         fill = NODE_COLOURS.get(attrs.get("kind", ""), "#ffffff")
         values = {k: _dot_value(v) for k, v in attrs.items()}
-        dot.add_node(pydot.Node(_quoted(node), fillcolor=fill, **values))
+        dot.add_node(pydot.Node(_quoted(node), fillcolor=fill, **values))  # type: ignore[arg-type]  # no key is obj_dict
     for u, v, key, attrs in flat.edges(keys=True, data=True):
         values = {k: _dot_value(val) for k, val in attrs.items()}
         values.update(key=_dot_value(key), color=edge_colour(attrs),
@@ -122,7 +122,7 @@ def to_dot(graph: nx.MultiDiGraph) -> bytes:
             values["style"] = "dashed"
         elif attrs.get("finding_type") == "derived":  # a hollow (double) line: computed, not reported
             values["color"] = f"{edge_colour(attrs)}:white:{edge_colour(attrs)}"
-        dot.add_edge(pydot.Edge(_quoted(u), _quoted(v), **values))
+        dot.add_edge(pydot.Edge(_quoted(u), _quoted(v), **values))  # type: ignore[arg-type]  # no key is obj_dict
     return dot.to_string().encode("utf-8")
 
 

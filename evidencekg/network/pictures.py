@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import networkx as nx
 
@@ -119,6 +119,7 @@ def _draw_edges(ax: Axes, graph: nx.MultiDiGraph, boxes: dict[str, Box], patches
                 zorder=3,  # after the node boxes, whose patches clip the arrow, are laid out
             )
             if finding and attrs.get("finding_type") == "derived":
+                assert arrow.arrow_patch is not None  # arrowprops were given
                 arrow.arrow_patch.set_path_effects(_hollow(width, colour))
             if finding:
                 spots = [_along(pos[u], pos[v], rad, label_t(boxes[u], boxes[v], s)) for s in LABEL_SHARES]
@@ -242,5 +243,5 @@ def pair_forest(graph: nx.MultiDiGraph, a: str, b: str, fmt: str = "svg") -> byt
     wider = any({f["from"], f["to"]} != {a, b} for f in findings)
     title = f"{la} \u2013 {lb}: findings as reported" + ("\nincluding findings about their narrower constructs and components" if wider else "")
     measures = {f.get("measure") for f in findings if "estimate" in f}
-    xlabel = measure_name(measures.pop()) if len(measures) == 1 and None not in measures else "effect size (mixed measures)"
+    xlabel = measure_name(cast(str, measures.pop())) if len(measures) == 1 and None not in measures else "effect size (mixed measures)"
     return forest_plot(rows, title=title, xlabel=xlabel, fmt=fmt)

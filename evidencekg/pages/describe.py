@@ -197,7 +197,7 @@ def resource_triples(store: Store, iri: str) -> list[ox.Triple]:
     return store.construct(_TRIPLES, {"r": ox.NamedNode(iri)})
 
 
-def best_labels(rows: list[dict[str, ox.NamedNode | ox.Literal]]) -> dict[str, str]:
+def best_labels(rows: list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]) -> dict[str, str]:
     """Each ?x's label from rows of ?x ?label ?rank: the one of the most preferred property (LABEL_PROPERTIES)."""
     best: dict[str, tuple[int, str]] = {}
     for row in rows:
@@ -248,7 +248,7 @@ def serialize_triples(
     prefixes = None
     if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG):
         prefixes = {name: iri for name, iri in PREFIXES.items() if name != "id"}
-    return ox.serialize(triples, format=fmt, prefixes=prefixes)
+    return ox.serialize(triples, format=fmt, prefixes=prefixes)  # type: ignore[return-value]  # stub: bytes when no output is given
 
 
 def statements(store: Store, iri: str, labels: dict[str, str]) -> tuple[list[Statement], list[Statement]]:

@@ -151,7 +151,7 @@ def _first(values: dict[str, list[Value]], local: str) -> Value | None:
     return found[0] if found else None
 
 
-def _props(store: Store, iri: str) -> list[tuple[str, object]]:
+def _props(store: Store, iri: str) -> list[tuple[str, ox.NamedNode | ox.BlankNode | ox.Literal]]:
     return [(row["p"].value, row["o"]) for row in store.select(_PROPS, {"r": ox.NamedNode(iri)})]
 
 

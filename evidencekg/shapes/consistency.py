@@ -6,6 +6,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import cast
 
 import rdflib
 from rdflib import Literal, URIRef
@@ -136,7 +137,7 @@ def check_values(
 
 def _checkable(graph: rdflib.Graph) -> Iterator[URIRef]:
     """Findings with an estimate, both CI limits and a p-value."""
-    for finding in sorted(set(graph.subjects(EKG.pValue, None))):
+    for finding in sorted(set(graph.subjects(EKG.pValue, None))):  # type: ignore[type-var]  # rdflib terms are ordered
         if all(graph.value(finding, prop) is not None for prop in (EKG.estimate, EKG.ciLower, EKG.ciUpper)):
             yield finding  # type: ignore[misc]
 
@@ -150,10 +151,10 @@ def check_finding(graph: rdflib.Graph, finding: URIRef | str) -> ConsistencyResu
     level_literal = graph.value(node, EKG.confidenceLevel)
     relation = graph.value(node, EKG.pValueRelation)
     correlation = (node, EKG.effectSizeMeasure, PEARSON_R) in graph
-    return check_values(
+    return check_values(  # type: ignore[misc]  # *values is the four terms, not the keywords
         str(node), *values,  # type: ignore[arg-type]
         relation=str(relation) if relation is not None else "=",
-        level=float(level_literal) if level_literal is not None else 0.95,
+        level=float(cast(Literal, level_literal)) if level_literal is not None else 0.95,
         correlation=correlation,
     )  # fmt: skip
 

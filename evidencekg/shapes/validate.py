@@ -256,7 +256,7 @@ def shape_problems(results: rdflib.Graph, locate: Callable[[str], Path | None]) 
         path = results.value(result, SH.resultPath)
         value = results.value(result, SH.value)
         messages = sorted(str(m) for m in results.objects(result, SH.resultMessage))
-        severity = SEVERITIES.get(results.value(result, SH.resultSeverity), "Violation")  # type: ignore[arg-type]
+        severity = SEVERITIES.get(results.value(result, SH.resultSeverity), "Violation")  # type: ignore[call-overload]
         problems.append(
             ShapeProblem(
                 severity,
@@ -361,11 +361,11 @@ def parse_files(files: Sequence[Path]) -> tuple[list[ox.Quad], dict[rdflib.term.
             continue
         quads += parsed
         for q in parsed:
-            subject = to_rdflib(q.subject)
+            subject = to_rdflib(q.subject)  # type: ignore[arg-type]  # no triple terms in our files
             if q.predicate == RDF_TYPE:
                 typed.setdefault(subject, path)
             sources.setdefault(subject, path)
-            objects.setdefault(to_rdflib(q.object), path)
+            objects.setdefault(to_rdflib(q.object), path)  # type: ignore[arg-type]  # no triple terms in our files
     return quads, {**objects, **sources, **typed}, problems
 
 

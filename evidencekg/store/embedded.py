@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 import pyoxigraph as ox
 
@@ -64,7 +65,7 @@ class OxigraphStore:
         """The underlying pyoxigraph store (for code that needs its full API)."""
         return self._store
 
-    def _query(self, query: str, bindings: Bindings | None = None, **kwargs: object) -> object:
+    def _query(self, query: str, bindings: Bindings | None = None, **kwargs: object) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
         """Run any query with pre-bound variables, pyoxigraph's errors translated."""
         with store_errors():
             return bound_query(self._store, query, bindings, **kwargs)
@@ -105,8 +106,9 @@ class OxigraphStore:
         if media_type is None:
             raise NotAcceptable(f"no acceptable format for a {kind.value} result")
         if kind is QueryKind.GRAPH:
-            return media_type, ox.serialize(result, format=GRAPH_FORMATS[media_type])  # type: ignore[arg-type]
-        return media_type, result.serialize(format=RESULT_FORMATS[media_type])  # type: ignore[union-attr]
+            return media_type, ox.serialize(cast(ox.QueryTriples, result), format=GRAPH_FORMATS[media_type])  # type: ignore[return-value]  # stub: bytes when no output is given
+        assert not isinstance(result, ox.QueryTriples)
+        return media_type, result.serialize(format=RESULT_FORMATS[media_type])  # type: ignore[return-value]  # stub: bytes when no output is given
 
     def update(self, update: str) -> None:
         """Run a SPARQL Update atomically."""
@@ -138,8 +140,8 @@ class OxigraphStore:
         """Serialize a graph, or the whole dataset for N-Quads/TriG."""
         fmt = rdf_format(media_type)
         if fmt.supports_datasets:
-            return self._store.dump(format=fmt)
-        return self._store.dump(format=fmt, from_graph=graph_term(graph))
+            return self._store.dump(format=fmt)  # type: ignore[return-value]  # stub: bytes when no output is given
+        return self._store.dump(format=fmt, from_graph=graph_term(graph))  # type: ignore[return-value]  # stub: bytes when no output is given
 
     def graph_exists(self, graph: str | None) -> bool:
         """Whether a named graph exists (the default graph always does)."""

@@ -16,7 +16,7 @@ from evidencekg.sparql.parse_errors import parse_error_message
 from evidencekg.sparql.text import where_group_start
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
-Row = dict[str, Term]
+Row = dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]  # SELECT rows: no triple terms in our data
 Bindings = Mapping[str, Term]
 
 
@@ -156,7 +156,7 @@ def solution_rows(result: ox.QuerySolutions) -> list[Row]:
     return [{n: sol[n] for n in names if sol[n] is not None} for sol in result]  # type: ignore[misc]
 
 
-def bound_query(store: ox.Store, query: str, bindings: Bindings | None = None, **kwargs: object) -> object:
+def bound_query(store: ox.Store, query: str, bindings: Bindings | None = None, **kwargs: object) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
     """`store.query` with pre-bound variables (pyoxigraph's own errors pass through)."""
     try:
         return store.query(query, substitutions=substitutions(bindings), **kwargs)  # type: ignore[arg-type]

@@ -71,7 +71,7 @@ class RemoteStore:
         response = self._send(
             self.query_url,
             content=query.encode(),
-            params=params or [],
+            params=tuple(params or ()),
             headers={"Content-Type": "application/sparql-query", "Accept": accept},
         )
         if response.status_code == 400:
@@ -148,9 +148,9 @@ class RemoteStore:
                 ox.Quad(r["s"], r["p"], r["o"], r.get("g", ox.DefaultGraph()))  # type: ignore[arg-type]
                 for r in rows
             ]
-            return ox.serialize(quads, format=fmt)
+            return ox.serialize(quads, format=fmt)  # type: ignore[return-value]  # stub: bytes when no output is given
         where = f"GRAPH <{graph}> {{ ?s ?p ?o }}" if graph else "?s ?p ?o"
-        return ox.serialize(self.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} }}"), format=fmt)
+        return ox.serialize(self.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} }}"), format=fmt)  # type: ignore[return-value]  # stub: bytes when no output is given
 
     def graph_exists(self, graph: str | None) -> bool:
         """Whether a named graph exists remotely."""
