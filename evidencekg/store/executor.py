@@ -74,8 +74,8 @@ def remove_leftovers(folder: Path) -> list[Path]:
     removed = []
     for path in folder.glob(f"{COPIES_PREFIX}*"):
         owner = path.name[len(COPIES_PREFIX) :].split("-", 1)[0]
-        if owner.isdigit() and _alive(int(owner)):
-            continue
+        if not owner.isdigit() or _alive(int(owner)):
+            continue  # a live server's, or one named without a pid (whose owner cannot be told): left alone
         shutil.rmtree(path, ignore_errors=True)
         removed.append(path)
     return removed
