@@ -318,8 +318,8 @@ def write_batch(store: Store, batch: Batch, digest: str, replace: bool = False, 
     insert = insert_batch(batch, settings or get_settings())
     with store.write_lock:
         if check_new(store, batch.document, digest, replace):
-            earlier = f"DROP SILENT GRAPH <{batch_graph(batch)}> ;\n{delete_document_update(batch.document)}"
-            store.update(f"{earlier} ;\n{insert}")
+            # the older default-graph copy first: its prologue must open the update
+            store.update(f"{delete_document_update(batch.document)} ;\nDROP SILENT GRAPH <{batch_graph(batch)}> ;\n{insert}")
         else:
             store.update(insert)
         store.flush()
