@@ -250,4 +250,5 @@ def test_relinking_a_stored_finding_outside_the_scheme_over_http_is_422() -> Non
         assert "constructs scheme" in answer.text and "diener2011-security-alliance" in answer.text
         still = httpx.get(f"{base}/sparql", params={"query": f"ASK {{ <{DIENER}> ?p [ a <https://w3id.org/evidencekg/ontology#Construct> ; <http://www.w3.org/2004/02/skos/core#prefLabel> \"mine\"@en ] }}"},
                           headers={"Accept": "application/sparql-results+json"})  # fmt: skip
+        assert still.status_code == 200, still.text
         assert still.json()["boolean"] is False

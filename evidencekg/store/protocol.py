@@ -202,7 +202,8 @@ def query_dataset(
     if has_dataset_clause(query):
         return {}
     union: list[ox.NamedNode | ox.DefaultGraph] = [ox.DefaultGraph()]
-    union += [g for g in store.named_graphs() if isinstance(g, ox.NamedNode) and in_data_union(g.value)]
+    # sorted: the same data gives the same order of results (GROUP_CONCAT) in every copy of a store
+    union += sorted((g for g in store.named_graphs() if isinstance(g, ox.NamedNode) and in_data_union(g.value)), key=str)
     return {"default_graph": union}
 
 
