@@ -7,9 +7,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pyoxigraph as ox
 import rdflib
+from rdflib import RDF, RDFS
 
 from evidencekg.load.shipped import evidence_files
+from evidencekg.model.graphs import in_data_union
+from evidencekg.model.namespaces import EKG
+from evidencekg.store.embedded import OxigraphStore
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -45,9 +50,26 @@ def only_to(server: str, refused: list[str]) -> Callable[[object], None]:
     return gate
 
 
-def shipped_graph(settings: object) -> rdflib.Graph:
-    """The shipped ontology and data parsed by rdflib: the expectation side, independent of the store."""
-    graph = rdflib.Graph()
+def shipped_graph(settings: object, data_only: bool = False) -> rdflib.Graph:
+    """The shipped files parsed by rdflib, with the superclass types the ontology implies: the expectation side.
+
+    `data_only`: the files of the data union (data/*.ttl and the construct scheme), as queries see them.
+    """
+    graph, ontology = rdflib.Graph(), rdflib.Graph()
     for path in evidence_files(settings):  # type: ignore[arg-type]
-        graph.parse(path, format="turtle")
+        ontology.parse(path, format="turtle")
+        if not data_only or path.parent.name == "data" or path.stem == "constructs":
+            graph.parse(path, format="turtle")
+    ours = str(EKG)
+    for sub in set(ontology.subjects(RDFS.subClassOf, None)):
+        for sup in ontology.transitive_objects(sub, RDFS.subClassOf):
+            if sup != sub and str(sub).startswith(ours) and str(sup).startswith(ours):
+                for thing in list(graph.subjects(RDF.type, sub)):
+                    graph.add((thing, RDF.type, sup))
     return graph
+
+
+def data_union(store: OxigraphStore) -> rdflib.Graph:
+    """The triples of the store's default graph and of its data graphs (evidencekg.model.graphs), as rdflib sees them."""
+    quads = [q for q in store.oxigraph if isinstance(q.graph_name, ox.DefaultGraph) or in_data_union(q.graph_name.value)]
+    return rdflib.Graph().parse(data=ox.serialize([q.triple for q in quads], format=ox.RdfFormat.N_TRIPLES), format="nt")

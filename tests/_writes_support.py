@@ -11,10 +11,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pyoxigraph as ox
 import pytest
 
 from evidencekg.store.embedded import OxigraphStore
-from evidencekg.store.protocol import Store
+from evidencekg.store.protocol import Store, data_block
 from evidencekg.store.remote import RemoteStore
 from tests._server import free_port
 
@@ -70,8 +71,15 @@ def remote_store(base: str) -> RemoteStore:
 
 
 def copy_into(source: OxigraphStore, target: Store) -> None:
-    """Load the default graph of `source` into `target` (one atomic load)."""
-    target.load(source.dump("application/n-triples"), "application/n-triples")
+    """Copy every graph of `source` into `target` (one atomic update)."""
+    quads = list(ox.parse(source.dump("application/n-quads"), format=ox.RdfFormat.N_QUADS))
+    target.update(f"INSERT DATA {{\n{data_block(quads)}\n}}")
+
+
+def merged_triples(store: Store) -> bytes:
+    """Every triple of every graph of a store, as N-Triples (to put back as one graph)."""
+    quads = ox.parse(store.dump("application/n-quads"), format=ox.RdfFormat.N_QUADS)
+    return ox.serialize({q.triple for q in quads}, format=ox.RdfFormat.N_TRIPLES)
 
 
 def dataset(store: Store) -> set[str]:

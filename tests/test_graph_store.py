@@ -230,3 +230,20 @@ def test_the_service_answers_alike_over_a_remote_store(remote_base: str, loaded_
     assert all(status == 200 for status, _type, _body in answers["embedded"])
     assert answers["remote"] == answers["embedded"]
     assert len(graphs["embedded"]) > 5 and isomorphic(graphs["remote"], graphs["embedded"])
+
+
+def test_the_default_graph_is_what_users_wrote_while_queries_read_the_data_union(served: tuple[str, Store]) -> None:
+    """`/store?default` is the store's real default graph; a query without FROM sees it and the data graphs."""
+    base, _store = served
+    diener = "https://w3id.org/evidencekg/graph/data/diener2011"
+    shipped = rdflib.Graph().parse(data=httpx.get(url(base, diener)).text, format="turtle")
+    assert (rdflib.URIRef(DIENER), None, None) in shipped
+    assert httpx.get(url(base, None)).text.strip() == ""  # the shipped evidence is not in the real default graph
+    put = httpx.put(url(base, None), content=b"<http://x/mine> <http://x/p> 1 .", headers={**TTL, **AUTH})
+    assert put.status_code in (200, 201, 204)
+    ask = "ASK { <http://x/mine> <http://x/p> 1 . ?f <https://w3id.org/evidencekg/ontology#estimate> ?e }"
+    answer = httpx.get(f"{base}/sparql", params={"query": ask}, headers={"Accept": "application/sparql-results+json"})
+    assert answer.json()["boolean"] is True
+    mine = rdflib.Graph().parse(data=httpx.get(url(base, None)).text, format="turtle")
+    assert len(mine) == 1
+    assert httpx.delete(url(base, None), headers=AUTH).status_code in (200, 204)

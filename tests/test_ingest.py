@@ -292,3 +292,23 @@ def test_a_remote_store_without_the_constructs_is_refused(tmp_path: Path, projec
         with pytest.raises(IngestError, match=r"holds no constructs scheme .*load the shipped ontology"):
             ingest(remote_store(base), sheet(), "sheet", name="remote", settings=project_settings)
         assert not remote_store(base).ask("ASK { ?s ?p ?o }")
+
+
+def finding_counts(store: OxigraphStore) -> tuple[int, int, int]:
+    """How many things are ekg:Finding, ekg:ReportedFinding and ekg:DerivedFinding."""
+    counts = [values(store, f"SELECT (COUNT(?f) AS ?n) {{ ?f a ekg:{kind} }}") for kind in ("Finding", "ReportedFinding", "DerivedFinding")]
+    return tuple(int(c[0]) for c in counts)  # type: ignore[return-value]
+
+
+def test_reported_and_derived_findings_are_all_ekg_findings(tmp_path: Path, project_settings: Settings) -> None:
+    """`?f a ekg:Finding` finds every finding: shipped, ingested, pooled and saved (the ontology's subclass types are written)."""
+    store = OxigraphStore()
+    ingest(store, sheet(), "sheet", name="typed", settings=project_settings)  # loads the shipped evidence first
+    shipped = finding_counts(store)
+    findings, reported, derived = shipped
+    assert findings == reported + derived and reported > 3
+    ingested = values(store, "SELECT ?f { ?f a ekg:Finding ; prov:wasDerivedFrom/dcterms:isPartOf <https://w3id.org/evidencekg/id/document/typed> }")
+    assert len(ingested) == 3
+    save_derived(store, pool_pair(store, "attachment-anxiety", "therapeutic-alliance"), project_settings)
+    findings, reported, derived = finding_counts(store)
+    assert derived == shipped[2] + 1 and findings == reported + derived

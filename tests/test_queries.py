@@ -21,6 +21,7 @@ from evidencekg.query.catalogue import (
 from evidencekg.settings import Settings
 from evidencekg.store.embedded import OxigraphStore
 from evidencekg.store.results import to_dataframe, to_records
+from tests._writes_support import copy_into
 from tests.test_store_contract import oxigraph_server  # noqa: F401 - the real server fixture
 
 ID = "https://w3id.org/evidencekg/id/"
@@ -315,6 +316,6 @@ def test_queries_run_through_a_remote_store_too(request: pytest.FixtureRequest, 
     base = request.getfixturevalue("oxigraph_server")
     remote = RemoteStore(f"{base}/query", f"{base}/update")
     remote.clear()
-    remote.load(loaded_store.dump("application/n-triples"), "application/n-triples")
+    copy_into(loaded_store, remote)
     for name, params in (("evidence-between", {"a": "attachment insecurity", "b": "alliance"}), ("finding-provenance", {"finding": "diener2011-security-alliance"})):
         assert to_records(run_named(remote, name, params)) == to_records(run_named(loaded_store, name, params))

@@ -20,8 +20,20 @@ from evidencekg.cli.serve import serve_settings
 from evidencekg.evidence.ingest import ingest
 from evidencekg.load.shipped import ensure_loaded, reload_shipped, shipped_store
 from evidencekg.meta.pairs import pool_pair, save_derived
+from evidencekg.model.graphs import (
+    DATA,
+    DERIVED,
+    META_GRAPH,
+    ONTOLOGY,
+    SHAPES_GRAPH,
+    data_graph,
+    ingest_graph,
+    ontology_graph,
+)
+from evidencekg.model.namespaces import CONSTRUCT_SCHEME
 from evidencekg.settings import Settings, get_settings
 from evidencekg.store.embedded import OxigraphStore
+from evidencekg.store.protocol import data_block
 from tests._ingest_support import metapsy, sheet
 from tests._server import live_server
 
@@ -39,9 +51,19 @@ def copy_project(tmp_path: Path) -> Settings:
     )
 
 
-def default_graph(store: OxigraphStore) -> set[ox.Quad]:
-    """Every quad of the default graph."""
-    return set(store.oxigraph.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+def graphs(store: OxigraphStore) -> dict[str, set[ox.Triple]]:
+    """Each graph's triples (the real default graph under ""), blank nodes left out (their labels change on reload)."""
+    held: dict[str, set[ox.Triple]] = {}
+    for q in store.oxigraph:
+        name = "" if isinstance(q.graph_name, ox.DefaultGraph) else q.graph_name.value
+        if not (isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode)):
+            held.setdefault(name, set()).add(q.triple)
+    return held
+
+
+def shipped_graphs(store: OxigraphStore) -> dict[str, set[ox.Triple]]:
+    """The graphs the shipped files fill (ontology, shapes, data)."""
+    return {g: t for g, t in graphs(store).items() if g.startswith((ONTOLOGY, DATA)) or g == SHAPES_GRAPH}
 
 
 def probe_file(settings: Settings, value: str) -> Path:
@@ -56,43 +78,47 @@ def smallest_data_file(settings: Settings) -> Path:
     return min(settings.data_dir.glob("*.ttl"), key=lambda p: p.stat().st_size)
 
 
-def test_load_after_a_data_change_keeps_ingested_studies_and_saved_findings(tmp_path: Path) -> None:
+def test_load_after_a_data_change_replaces_only_changed_graphs_and_keeps_user_graphs(tmp_path: Path) -> None:
     settings = copy_project(tmp_path)
     store_path = tmp_path / "store"
     store = OxigraphStore(store_path)
     assert ensure_loaded(store, settings) is True
-    old_shipped = default_graph(store)
     (tmp_path / "sheet.csv").write_bytes(sheet())
     (tmp_path / "trials.csv").write_bytes(metapsy())
     studies = ingest(store, tmp_path / "sheet.csv", "sheet", settings=settings)
     trials = ingest(store, tmp_path / "trials.csv", "metapsy", settings=settings)
     derived = save_derived(store, pool_pair(store, "attachment-anxiety", "therapeutic-alliance"), settings)
-    user = default_graph(store) - old_shipped
-    assert len(user) > studies.triples + trials.triples  # the saved pooled finding is in there too
+    store.update(f"INSERT DATA {{ {USER} }}")  # the real default graph: user data
+    user = {g: t for g, t in graphs(store).items() if g not in shipped_graphs(store) and g != META_GRAPH}
+    slug = lambda document: document.rsplit("/", 1)[-1]  # noqa: E731 - id:document/<slug>
+    assert {ingest_graph(slug(studies.document)), ingest_graph(slug(trials.document)), ""} <= set(user)
+    assert any(g.startswith(DERIVED) for g in user)
     del store
     gc.collect()  # release the store's folder lock for the CLI
 
-    # the files change: a comment, a new triple, a whole source removed
-    smallest_data_file(settings).unlink()
+    # the files change: a comment, a new file, a whole source removed
+    removed = smallest_data_file(settings)
+    removed.unlink()
     first = sorted(settings.data_dir.glob("*.ttl"))[0]
     first.write_text(first.read_text() + "\n# edited\n")
     probe_file(settings, "v1")
+    (tmp_path / "store.shipped.nq").write_text("")  # an older version's snapshot: removed at the next reload
     env = {"EVIDENCEKG_ONTOLOGY_DIR": str(settings.ontology_dir), "EVIDENCEKG_DATA_DIR": str(settings.data_dir)}
     result = CliRunner().invoke(cli_app, ["load", "--store", str(store_path)], env=env)
     assert result.exit_code == 0, result.output
+    assert "2 graphs reloaded, 1 dropped" in result.output  # the edited file and the new one
 
     store = OxigraphStore(store_path)
-    new_shipped = default_graph(shipped_store(settings))
-    assert default_graph(store) == new_shipped | user  # exactly: new shipped evidence + every user triple
-    gone = old_shipped - new_shipped
-    assert gone and gone.isdisjoint(default_graph(store))  # the removed source's triples went
+    assert shipped_graphs(store) == shipped_graphs(shipped_store(settings))
+    assert data_graph(removed.stem) not in graphs(store)
+    kept = graphs(store)
+    assert all(kept[g] == t for g, t in user.items())  # every user graph exactly as it was
     for document in (studies.document, trials.document, derived):
         assert store.ask(f"ASK {{ <{document}> ?p ?o }}"), document
-    assert (tmp_path / "store.shipped.nq").is_file() and not list(store_path.glob("*.shipped.nq"))
-    assert "other data left as it was" in result.output
+    assert not (tmp_path / "store.shipped.nq").exists()
 
 
-def test_shipped_blank_nodes_are_skolemized_so_reloads_neither_copy_nor_strand_them(tmp_path: Path) -> None:
+def test_a_reload_replaces_a_graph_with_blank_nodes_without_copies_or_strays(tmp_path: Path) -> None:
     settings = copy_project(tmp_path)
     shapes = rdflib.Graph().parse(settings.ontology_dir / "shapes.ttl", format="turtle")
     assert any(isinstance(s, rdflib.BNode) for s in shapes.subjects())  # the shipped shapes have blank nodes
@@ -100,54 +126,38 @@ def test_shipped_blank_nodes_are_skolemized_so_reloads_neither_copy_nor_strand_t
     nested.write_text(f"<{PROBE}> <https://example.org/p> [ <https://example.org/q> ( 1 2 ) ] .\n")
     store = OxigraphStore()
     ensure_loaded(store, settings)
-    assert not store.ask("ASK { ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) }")
     size = len(store)
-    probe_file(settings, "v1")  # another file changes; the blank-node files are reloaded unchanged
+    nested.write_text(nested.read_text() + "# edited: its graph is replaced, blank nodes included\n")
     assert ensure_loaded(store, settings) is True
-    assert len(store) == size + 1
+    assert len(store) == size
     nested.unlink()
     assert ensure_loaded(store, settings) is True
-    assert len(store) == size + 1 - 6  # p, q, and the list's two first/rest pairs
+    assert len(store) == size - 6 - 1  # p, q, the list's two first/rest pairs; and the graph's fingerprint
     assert not store.ask(f"ASK {{ <{PROBE}> <https://example.org/p> ?o }}")
 
 
-def test_without_a_snapshot_a_reload_only_adds_and_warns(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_an_older_store_loses_its_default_graph_copy_of_the_shipped_evidence(tmp_path: Path) -> None:
     settings = copy_project(tmp_path)
     store = OxigraphStore(tmp_path / "store")
-    ensure_loaded(store, settings)
-    old_shipped = default_graph(store)
-    store.update(f"INSERT DATA {{ {USER} }}")
-    (tmp_path / "store.shipped.nq").unlink()  # e.g. a store loaded by an older version
-    smallest_data_file(settings).unlink()
-    probe_file(settings, "v1")
-    with caplog.at_level(logging.WARNING, logger="evidencekg"):
-        result = reload_shipped(store, settings)
-    assert result is not None and not result.exact and result.retracted == 0
-    assert "cannot be retracted" in caplog.text and "store.shipped.nq" in caplog.text
-    assert store.ask(f"ASK {{ {USER} }}") and store.ask(f"ASK {{ <{PROBE}> ?p ?o }}")
-    stale = old_shipped - default_graph(shipped_store(settings))
-    assert stale and stale <= default_graph(store)  # not retracted: nothing says they were shipped
-    probe_file(settings, "v2")  # the snapshot is back: the next reload is exact again
-    result = reload_shipped(store, settings)
-    assert result is not None and result.exact and (result.retracted, result.added) == (1, 1)
-    assert store.select(f"SELECT ?l {{ <{PROBE}> ?p ?l }}")[0]["l"].value == "v2"
+    old = [ox.Quad(ox.NamedNode(PROBE), ox.NamedNode("https://example.org/p"), ox.Literal("shipped by an older version"))]
+    store.update(f"INSERT DATA {{ {data_block(old)} }} ; INSERT DATA {{ {USER} }}")
+    header = b"# evidencekg shipped evidence, fingerprint 0\n"
+    (tmp_path / "store.shipped.nq").write_bytes(header + ox.serialize(old, format=ox.RdfFormat.N_QUADS))
+    assert reload_shipped(store, settings) is not None
+    # the older copy went from the default graph, the user's triple stayed
+    assert graphs(store)[""] == {q.triple for q in ox.parse(f"{USER} .\n".encode(), format=ox.RdfFormat.N_TRIPLES)}
+    assert not (tmp_path / "store.shipped.nq").exists()
 
 
-def test_a_snapshot_left_pending_by_a_crash_is_used(tmp_path: Path) -> None:
-    settings = copy_project(tmp_path)
-    store = OxigraphStore(tmp_path / "store")
-    ensure_loaded(store, settings)
-    snapshot = tmp_path / "store.shipped.nq"
-    version1 = snapshot.read_bytes()
-    probe_file(settings, "v1")
-    ensure_loaded(store, settings)
-    # a crash after the store committed version 2 but before its snapshot replaced version 1's
-    snapshot.rename(tmp_path / "store.shipped.nq.pending")
-    snapshot.write_bytes(version1)
-    (settings.data_dir / "zz-probe.ttl").unlink()
-    result = reload_shipped(store, settings)
-    assert result is not None and result.exact and result.retracted == 1
-    assert not store.ask(f"ASK {{ <{PROBE}> ?p ?o }}")
+def test_queries_see_the_data_union_and_the_ontology_only_when_asked(tmp_path: Path) -> None:
+    store = shipped_store(copy_project(tmp_path))
+    shapes = "ASK { ?s a <http://www.w3.org/ns/shacl#NodeShape> }"
+    assert not store.ask(shapes)
+    assert store.ask(shapes.replace("ASK", f"ASK FROM <{SHAPES_GRAPH}>"))
+    classes = "ASK { <https://w3id.org/evidencekg/ontology#Finding> a <http://www.w3.org/2002/07/owl#Class> }"
+    assert not store.ask(classes)
+    assert store.ask(classes.replace("ASK", f"ASK FROM <{ontology_graph('evidencekg')}>"))
+    assert store.ask(f"ASK {{ ?c <http://www.w3.org/2004/02/skos/core#inScheme> <{CONSTRUCT_SCHEME}> }}")
 
 
 def test_serve_watches_by_default_and_other_apps_do_not() -> None:

@@ -9,8 +9,10 @@ import pyoxigraph as ox
 import pytest
 
 from evidencekg.errors import QuerySyntaxError
+from evidencekg.model.graphs import META_GRAPH, SHAPES_GRAPH, data_graph, ontology_graph
 from evidencekg.store.embedded import OxigraphStore
 from evidencekg.store.protocol import Store
+from evidencekg.store.remote import RemoteStore
 from tests._writes_support import oxigraph_serve, remote_store
 
 EX = "http://example.org/"
@@ -83,7 +85,9 @@ def test_update_and_named_graphs(store: Store) -> None:
     store.update(f"INSERT DATA {{ GRAPH <{GRAPH}> {{ <{EX}c> <{EX}age> 3 }} }}")
     assert store.graph_exists(GRAPH) is True
     assert len(store) == 1
-    assert store.select("SELECT ?s { ?s ?p ?o }") == []  # the default graph is not the union
+    # a query's default graph is the data union (evidencekg.model.graphs); a FROM names its own
+    assert store.select("SELECT ?s { ?s ?p ?o }") == [{"s": ox.NamedNode(f"{EX}c")}]
+    assert store.select("SELECT ?s FROM <http://example.org/elsewhere> { ?s ?p ?o }") == []
     store.update(f"DELETE WHERE {{ GRAPH <{GRAPH}> {{ ?s ?p ?o }} }}")
     assert len(store) == 0
 
@@ -91,11 +95,23 @@ def test_update_and_named_graphs(store: Store) -> None:
 def test_load_into_named_graph_and_dump(store: Store) -> None:
     store.load(TURTLE, "text/turtle", GRAPH)
     assert store.graph_exists(GRAPH)
-    assert store.select("SELECT ?s { ?s ?p ?o }") == []
+    assert store.dump("text/turtle") == b""  # the real default graph holds nothing
     turtle = store.dump("text/turtle", GRAPH)
     assert set(ox.parse(turtle, format=ox.RdfFormat.TURTLE)) == set(ox.parse(TURTLE, format=ox.RdfFormat.TURTLE))
     quads = list(ox.parse(store.dump("application/n-quads"), format=ox.RdfFormat.N_QUADS))
     assert len(quads) == 5 and {q.graph_name for q in quads} == {ox.NamedNode(GRAPH)}
+
+
+def test_ontology_and_shapes_graphs_are_outside_the_union_until_asked_for(store: Store) -> None:
+    for graph in (ontology_graph("evidencekg"), SHAPES_GRAPH, META_GRAPH):
+        store.update(f"INSERT DATA {{ GRAPH <{graph}> {{ <{EX}t> <{EX}in> <{graph}> }} }}")
+    store.update(f"INSERT DATA {{ GRAPH <{data_graph('x')}> {{ <{EX}d> <{EX}in> 1 }} }} ; INSERT DATA {{ <{EX}u> <{EX}in> 2 }}")
+    union = {r["s"].value for r in store.select("SELECT DISTINCT ?s { ?s ?p ?o }")}
+    # a remote server's union default graph holds every graph (RemoteStore's docstring)
+    assert union == ({f"{EX}d", f"{EX}u", f"{EX}t"} if isinstance(store, RemoteStore) else {f"{EX}d", f"{EX}u"})
+    asked = store.select(f"SELECT ?o FROM <{ontology_graph('evidencekg')}> {{ ?s ?p ?o }}")
+    assert asked == [{"o": ox.NamedNode(ontology_graph("evidencekg"))}]
+    assert len(store.select("SELECT ?g { GRAPH ?g { ?s ?p ?o } }")) == 4
 
 
 def test_dump_default_graph_round_trips(store: Store) -> None:

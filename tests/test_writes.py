@@ -17,7 +17,7 @@ from evidencekg.store.embedded import OxigraphStore
 from evidencekg.store.protocol import Store
 from tests._evidence_support import FINDING, MUTATIONS, VALID_FINDING
 from tests._server import live_server, memory_app
-from tests._writes_support import copy_into, dataset, oxigraph_serve, remote_store
+from tests._writes_support import copy_into, dataset, merged_triples, oxigraph_serve, remote_store
 
 TURTLE = "text/turtle"
 PREFIXES = "PREFIX ekg: <https://w3id.org/evidencekg/ontology#>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
@@ -57,8 +57,10 @@ def has_finding(store: Store, estimate: str = "-0.2") -> bool:
 
 def test_a_valid_finding_lands_and_is_queryable(store: Store, project_settings: Settings) -> None:
     result = writes.post_graph(store, None, VALID_FINDING.encode(), TURTLE, project_settings)
-    assert result.added == len(rdflib.Graph().parse(data=VALID_FINDING, format="turtle"))
+    # the payload's triples and the superclass type it implies (evidencekg.shapes.entailment)
+    assert result.added == len(rdflib.Graph().parse(data=VALID_FINDING, format="turtle")) + 1
     assert has_finding(store)
+    assert store.ask(f"ASK {{ <{FINDING}> a <https://w3id.org/evidencekg/ontology#Finding> }}")
 
 
 @pytest.mark.parametrize("mutation", ["r-out-of-range", "no-sentence", "no-publication"])
@@ -101,7 +103,7 @@ def test_a_shape_violating_sparql_insert_is_refused_and_nothing_changes(
 
 def test_a_sparql_delete_that_strips_a_source_is_refused(store: Store, project_settings: Settings) -> None:
     before = dataset(store)
-    update = f"PREFIX prov: <http://www.w3.org/ns/prov#>\nDELETE WHERE {{ <{DIENER}> prov:wasDerivedFrom ?s }}"
+    update = f"PREFIX prov: <http://www.w3.org/ns/prov#>\nDELETE WHERE {{ GRAPH ?g {{ <{DIENER}> prov:wasDerivedFrom ?s }} }}"
     with pytest.raises(ShapeViolation) as caught:
         writes.sparql_update(store, update, project_settings)
     assert "missing source" in caught.value.report
@@ -110,7 +112,10 @@ def test_a_sparql_delete_that_strips_a_source_is_refused(store: Store, project_s
 
 def test_a_valid_sparql_update_commits_exactly_its_delta(store: Store, project_settings: Settings) -> None:
     before = dataset(store)
-    update = PREFIXES + f'DELETE {{ ?f rdfs:label ?l }} INSERT {{ ?f rdfs:label "renamed" }} WHERE {{ BIND(<{DIENER}> AS ?f) ?f rdfs:label ?l }}'
+    update = PREFIXES + (
+        f'DELETE {{ GRAPH ?g {{ ?f rdfs:label ?l }} }} INSERT {{ GRAPH ?g {{ ?f rdfs:label "renamed" }} }} '
+        f"WHERE {{ BIND(<{DIENER}> AS ?f) GRAPH ?g {{ ?f rdfs:label ?l }} }}"
+    )
     result = writes.sparql_update(store, update, project_settings)
     assert (result.added, result.removed) == (1, 1)
     after = dataset(store)
@@ -191,12 +196,12 @@ def test_a_write_is_judged_on_the_store_it_leaves_not_on_the_shipped_files(
     loaded_store: OxigraphStore, project_settings: Settings
 ) -> None:
     store = loaded_store  # the remote path of each step is covered by the tests above
-    shipped = store.dump("application/n-triples")
+    shipped = merged_triples(store)
     # Deleting a construct that findings still use is refused: the scheme is data in the store.
     anxiety = "https://w3id.org/evidencekg/id/construct/attachment-anxiety"
     before = dataset(store)
     with pytest.raises(ShapeViolation) as caught:
-        writes.sparql_update(store, f"DELETE WHERE {{ <{anxiety}> ?p ?o }}", project_settings)
+        writes.sparql_update(store, f"DELETE WHERE {{ GRAPH ?g {{ <{anxiety}> ?p ?o }} }}", project_settings)
     assert "attachment-anxiety" in caught.value.report
     assert dataset(store) == before
     # Emptying the whole store leaves nothing that breaks a shape: allowed (forced: it removes the shipped evidence).
@@ -232,9 +237,9 @@ def test_a_finding_linked_to_a_construct_outside_the_scheme_is_refused(store: St
 def test_relinking_a_stored_finding_outside_the_scheme_over_http_is_422() -> None:
     application = memory_app(load_evidence=True, settings_overrides={"token": "secret"})
     update = PREFIXES + "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n" + (
-        f"DELETE {{ <{DIENER}> ekg:toConstruct ?c }} "
-        f'INSERT {{ <{DIENER}> ekg:toConstruct [ a ekg:Construct ; skos:prefLabel "mine"@en ] }} '
-        f"WHERE {{ <{DIENER}> ekg:toConstruct ?c }}"
+        f"DELETE {{ GRAPH ?g {{ <{DIENER}> ekg:toConstruct ?c }} }} "
+        f'INSERT {{ GRAPH ?g {{ <{DIENER}> ekg:toConstruct [ a ekg:Construct ; skos:prefLabel "mine"@en ] }} }} '
+        f"WHERE {{ GRAPH ?g {{ <{DIENER}> ekg:toConstruct ?c }} }}"
     )
     with live_server(application) as base:
         answer = httpx.post(
@@ -245,4 +250,5 @@ def test_relinking_a_stored_finding_outside_the_scheme_over_http_is_422() -> Non
         assert "constructs scheme" in answer.text and "diener2011-security-alliance" in answer.text
         still = httpx.get(f"{base}/sparql", params={"query": f"ASK {{ <{DIENER}> ?p [ a <https://w3id.org/evidencekg/ontology#Construct> ; <http://www.w3.org/2004/02/skos/core#prefLabel> \"mine\"@en ] }}"},
                           headers={"Accept": "application/sparql-results+json"})  # fmt: skip
+        assert still.status_code == 200, still.text
         assert still.json()["boolean"] is False

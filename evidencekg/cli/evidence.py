@@ -81,8 +81,8 @@ def reload_note(result: Reload | None) -> str:
     """What a reload of the shipped evidence did, for the end of the load command's summary line."""
     if result is None:
         return " (shipped evidence unchanged; nothing reloaded)"
-    kept = "; other data left as it was" if result.exact else "; nothing retracted (see the warning above)"
-    return f" (shipped evidence: {result.retracted} triples retracted, {result.added} added{kept})"
+    dropped = f", {len(result.dropped)} dropped" if result.dropped else ""
+    return f" (shipped evidence: {len(result.replaced)} graphs reloaded{dropped}; other graphs left as they were)"
 
 
 def pick_store(settings: Settings, store: Path | None, memory: bool, endpoint: str | None) -> Store:

@@ -8,14 +8,17 @@ import unicodedata
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+import pyoxigraph as ox
 import rdflib
 from rdflib import RDF, RDFS, XSD, Literal, URIRef
 
 from evidencekg.errors import Conflict, Refused
 from evidencekg.evidence.tabular import RowError, Table, TableRow, lexical, require_columns, text
 from evidencekg.load.shipped import ensure_loaded
+from evidencekg.model.graphs import derived_graph, ingest_graph
 from evidencekg.model.namespaces import CONSTRUCT_SCHEME, DCTERMS, EKG, ID, PROV, SKOS, sparql_prologue
-from evidencekg.settings import Settings
+from evidencekg.settings import Settings, get_settings
+from evidencekg.shapes.entailment import with_implied_types
 from evidencekg.shapes.validate import (
     cached_quads,
     ontology_files,
@@ -244,9 +247,6 @@ def validate_batch(batch: Batch, settings: Settings) -> None:
     subjects count (the hierarchy's bare constructs lack labels here but are checked elsewhere).
     pyshacl's focus_nodes option is not used: it made the run about three times slower.
     """
-    import pyoxigraph as ox
-
-
     shapes = shapes_graph(settings)
     if shapes is None:
         return
@@ -303,17 +303,33 @@ def ensure_evidence(store: Store, settings: Settings) -> bool:
     return False
 
 
-def write_batch(store: Store, batch: Batch, digest: str, replace: bool = False) -> None:
-    """Write the batch in one atomic store call, under the store's writer lock (evidencekg.evidence.writes).
+def batch_graph(batch: Batch) -> str:
+    """The named graph a batch is written to: ingest/<slug> for a document, derived/<key> for a pooled finding."""
+    name = str(batch.document).rsplit("/", 1)[-1]
+    return ingest_graph(name) if str(batch.document).startswith(str(ID["document/"])) else derived_graph(name)
 
-    Replacing an earlier import deletes it and inserts the new rows in one SPARQL update, so a
-    failure leaves the earlier import as it was.
+
+def insert_batch(batch: Batch, settings: Settings) -> str:
+    """An INSERT DATA of the batch, with the superclass types it implies, into its own named graph (batch_graph)."""
+    target = ox.NamedNode(batch_graph(batch))
+    quads = [ox.Quad(q.subject, q.predicate, q.object, target) for q in quads_of(batch.graph)]
+    return f"INSERT DATA {{\n{data_block(with_implied_types(quads, settings))}\n}}"
+
+
+def write_batch(store: Store, batch: Batch, digest: str, replace: bool = False, settings: Settings | None = None) -> None:
+    """Write the batch into its own graph in one atomic update, under the store's writer lock (evidencekg.evidence.writes).
+
+    Replacing an earlier import drops its graph (and what an older version wrote of it into the
+    default graph) and inserts the new rows in the same SPARQL update, so a failure leaves the
+    earlier import as it was.
     """
+    insert = insert_batch(batch, settings or get_settings())
     with store.write_lock:
         if check_new(store, batch.document, digest, replace):
-            store.update(f"{delete_document_update(batch.document)} ;\nINSERT DATA {{\n{data_block(quads_of(batch.graph))}\n}}")
+            # the older default-graph copy first: its prologue must open the update
+            store.update(f"{delete_document_update(batch.document)} ;\nDROP SILENT GRAPH <{batch_graph(batch)}> ;\n{insert}")
         else:
-            store.load(batch.graph.serialize(format="nt", encoding="utf-8"), "application/n-triples")
+            store.update(insert)
         store.flush()
 
 

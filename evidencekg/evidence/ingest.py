@@ -98,5 +98,5 @@ def ingest(
     batch.add(batch.document, EKG.contentSha256, Literal(digest))
     linked_context(store, batch)
     validate_batch(batch, settings)
-    write_batch(store, batch, digest, replace)
+    write_batch(store, batch, digest, replace, settings)
     return IngestResult(str(batch.document), batch.findings, len(batch.graph), loaded)

@@ -4,7 +4,9 @@ How a write runs (one writer lock per store is held from the copy to the commit)
 
 1. The store's whole dataset is copied into an in-memory pyoxigraph store and the write is
    applied to the copy (a Graph Store payload becomes a `DROP/CLEAR` + `INSERT DATA` update
-   string built from the parsed payload; a SPARQL Update runs as given).
+   string built from the parsed payload; a SPARQL Update runs as given), followed by the
+   superclass types it implies (evidencekg.shapes.entailment: `?f a ekg:Finding` for an
+   ekg:ReportedFinding), which are part of the write.
 2. The delta (quads added and removed) decides what to check: the nodes it touches and the
    nodes linking to a changed subject within two hops (`affected_nodes`). One pyshacl run
    (evidencekg.shapes.validate.run_shacl) over the copy's whole post-write data (all graphs merged,
@@ -41,6 +43,7 @@ from evidencekg.errors import BadRequest, NotFound, QuerySyntaxError, ShapeViola
 from evidencekg.evidence.protect import refuse_unforced
 from evidencekg.evidence.xml_guard import xml_problem
 from evidencekg.settings import Settings
+from evidencekg.shapes.entailment import implied_types_update
 from evidencekg.shapes.validate import (
     ShapeProblem,
     ValidationReport,
@@ -277,6 +280,13 @@ def check_shapes(before: Iterable[ox.Quad], copy: ox.Store, changed: Iterable[ox
             raise shape_violation(new)
 
 
+def then(update: str, more: str) -> str:
+    """One update text running `update`, then `more` (a trailing comment or `;` of `update` is harmless)."""
+    if not more:
+        return update
+    return f"{update}\n{more}" if update.rstrip().endswith(";") else f"{update}\n;\n{more}"
+
+
 def _has_blank_nodes(quads: Iterable[ox.Quad]) -> bool:
     return any(isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode) for q in quads)
 
@@ -314,8 +324,11 @@ def _apply(
         graphs_before = set(copy.named_graphs())
         if not force:
             refuse_unforced(update, (g.value for g in graphs_before))
+        implied = implied_types_update(settings)
         with store_errors():  # the store's error types, as a write to the store itself gives
             copy.update(update)
+            if implied:
+                copy.update(implied)
         before, after = frozenset(before_list), frozenset(copy)
         added, removed = after - before, before - after
         check_literal_sizes(added, settings.max_literal_bytes)
@@ -325,7 +338,7 @@ def _apply(
         if exact_delta and same_graphs and not _has_blank_nodes(added | removed):
             commit = delta_update(sorted(removed, key=str), sorted(added, key=str))
         else:
-            commit = update
+            commit = then(update, implied)
         if commit and (added or removed or not same_graphs):
             store.update(commit)
         return WriteResult(added=len(added), removed=len(removed), created=graph is not None and not existed, graph=graph)

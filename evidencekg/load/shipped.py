@@ -1,4 +1,4 @@
-"""Find, parse and load the shipped evidence files (ontology/*.ttl + data/*.ttl) into a store."""
+"""Find, parse and load the shipped evidence files (ontology/*.ttl + data/*.ttl) into a store, each file in its own named graph."""
 
 from __future__ import annotations
 
@@ -11,14 +11,22 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from evidencekg.errors import QuerySyntaxError
-from evidencekg.load.snapshot import SnapshotError, snapshot_for
+from evidencekg.model.graphs import (
+    DATA,
+    DATA_IN_ONTOLOGY_FOLDER,
+    META_GRAPH,
+    ONTOLOGY,
+    SHAPES_GRAPH,
+    data_graph,
+    ontology_graph,
+)
 from evidencekg.model.namespaces import EKG
 from evidencekg.settings import Settings
+from evidencekg.shapes.entailment import with_implied_types
 from evidencekg.store.embedded import OxigraphStore
 from evidencekg.store.files import LoadError, parse_file, parse_problem, ttl_files
-from evidencekg.store.protocol import Capability, Store, delta_update
+from evidencekg.store.protocol import Capability, Store, data_block
 
-META_GRAPH = "https://w3id.org/evidencekg/graph/meta"
 FINGERPRINT = str(EKG["loadFingerprint"])
 log = logging.getLogger(__name__)
 BULK_THRESHOLD = 20_000_000  # bytes: files above this go through bulk_load_file when possible
@@ -66,43 +74,62 @@ def load_one(store: Store, path: Path, graph: str | None = None) -> None:
 
 
 def stored_fingerprint(store: Store) -> str | None:
-    """The fingerprint recorded at the last ensure_loaded, if any."""
+    """The fingerprint of all shipped files recorded at the last reload, if any."""
     rows = store.select(f"SELECT ?f {{ GRAPH <{META_GRAPH}> {{ <{META_GRAPH}> <{FINGERPRINT}> ?f }} }}")
     return rows[0]["f"].value if rows else None
 
 
-def genid_base(settings: Settings) -> str:
-    """Where skolem IRIs of the shipped files' blank nodes live (RDF 1.1 section 3.5)."""
-    return f"{settings.base_url.rstrip('/')}/.well-known/genid/"
+def graph_fingerprints(store: Store) -> dict[str, str]:
+    """Each shipped graph with the fingerprint of the file(s) it was last loaded from."""
+    rows = store.select(f"SELECT ?g ?f {{ GRAPH <{META_GRAPH}> {{ ?g <{FINGERPRINT}> ?f FILTER(?g != <{META_GRAPH}>) }} }}")
+    return {r["g"].value: r["f"].value for r in rows}
 
 
-def skolemize(quads: Iterable[ox.Quad], prefix: str) -> list[ox.Quad]:
-    """Blank nodes replaced by IRIs `<prefix>-<n>`, numbered by first appearance (same file, same IRIs).
-
-    DELETE DATA cannot name a blank node and INSERT DATA makes fresh ones, so shipped blank nodes
-    (OWL restrictions, SHACL shapes, lists) could neither be retracted nor reloaded without copies.
-    """
-    names: dict[str, ox.NamedNode] = {}
-
-    def term(node: ox.NamedNode | ox.BlankNode | ox.Literal) -> ox.NamedNode | ox.Literal:
-        if not isinstance(node, ox.BlankNode):
-            return node
-        if node.value not in names:
-            names[node.value] = ox.NamedNode(f"{prefix}-{len(names) + 1}")
-        return names[node.value]
-
-    return [ox.Quad(term(q.subject), q.predicate, term(q.object)) for q in quads]  # type: ignore[arg-type]
+def shipped_graph(path: Path, settings: Settings) -> str:
+    """The named graph a shipped file is loaded into (evidencekg.model.graphs)."""
+    if path.parent == settings.ontology_dir and path.stem not in DATA_IN_ONTOLOGY_FOLDER:
+        return SHAPES_GRAPH if "shapes" in path.stem else ontology_graph(path.stem)
+    return data_graph(path.stem)
 
 
-def shipped_quads(files: Sequence[Path], settings: Settings, progress: Progress | None = None) -> list[ox.Quad]:
-    """Parse every shipped file (raising LoadError at the first broken one), skolemized, in the default graph."""
-    quads: list[ox.Quad] = []
-    base = genid_base(settings)
+def own_blank_nodes(quads: Iterable[ox.Quad]) -> list[ox.Quad]:
+    """The quads with every blank node renamed to a fresh one (two files' `_:b1` stay apart in one update)."""
+    names: dict[str, ox.BlankNode] = {}
+
+    def term(node: ox.NamedNode | ox.BlankNode | ox.Literal) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+        if isinstance(node, ox.BlankNode):
+            return names.setdefault(node.value, ox.BlankNode())
+        return node
+
+    return [ox.Quad(term(q.subject), q.predicate, term(q.object), q.graph_name) for q in quads]  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class ShippedGraph:
+    """The quads of one shipped graph (one file, or all the shapes files) and their fingerprint."""
+
+    name: str
+    files: tuple[Path, ...]
+    quads: tuple[ox.Quad, ...]
+
+    @property
+    def fingerprint(self) -> str:
+        """sha256 over the graph's files."""
+        return fingerprint(self.files)
+
+
+def shipped_graphs(files: Sequence[Path], settings: Settings, progress: Progress | None = None) -> list[ShippedGraph]:
+    """Parse every shipped file (raising LoadError at the first broken one) into its graph, with implied types."""
+    parsed: dict[str, tuple[list[Path], list[ox.Quad]]] = {}
     for done, path in enumerate(files, start=1):
-        quads += skolemize(parse_file(path), f"{base}{path.parent.name}-{path.stem}")
+        name = shipped_graph(path, settings)
+        target = ox.NamedNode(name)
+        paths, quads = parsed.setdefault(name, ([], []))
+        paths.append(path)
+        quads += own_blank_nodes(ox.Quad(q.subject, q.predicate, q.object, target) for q in parse_file(path))
         if progress is not None:
             progress(path, done, len(files))
-    return quads
+    return [ShippedGraph(n, tuple(p), tuple(with_implied_types(q, settings))) for n, (p, q) in parsed.items()]
 
 
 @dataclass(frozen=True)
@@ -110,60 +137,82 @@ class Reload:
     """What a reload of the shipped evidence did."""
 
     fingerprint: str
-    retracted: int  # triples of the previous version no longer shipped, deleted
-    added: int  # shipped triples the previous version did not have
-    exact: bool  # False: no snapshot of the previous version, so nothing could be retracted
+    replaced: tuple[str, ...]  # shipped graphs (re)loaded because their files changed or are new
+    dropped: tuple[str, ...]  # shipped graphs whose files are gone
 
 
-def reload_update(gone: Sequence[ox.Quad], new: Sequence[ox.Quad], stamp: str) -> str:
-    """One SPARQL Update: delete the `gone` shipped triples, insert the `new` ones, record the fingerprint.
+def reload_update(graphs: Sequence[ShippedGraph], dropped: Sequence[str], stamp: str, legacy: Sequence[ox.Quad] = ()) -> str:
+    """One SPARQL Update: replace each changed graph (DROP + INSERT DATA), drop the gone ones, record fingerprints.
 
-    Everything else in the store (ingested studies, saved pooled findings, named graphs) is left alone.
+    `legacy`: shipped triples an older version kept in the default graph, deleted at the same time.
     """
-    meta = ox.Quad(ox.NamedNode(META_GRAPH), ox.NamedNode(FINGERPRINT), ox.Literal(stamp), ox.NamedNode(META_GRAPH))
-    return f"DROP SILENT GRAPH <{META_GRAPH}> ;\n{delta_update(gone, [*new, meta])}"
+    meta = ox.NamedNode(META_GRAPH)
+    ops = [f"DROP SILENT GRAPH <{g}>" for g in (*dropped, *(g.name for g in graphs))]
+    ops += [
+        f"DELETE WHERE {{ GRAPH <{META_GRAPH}> {{ <{g}> <{FINGERPRINT}> ?f }} }}"
+        for g in (META_GRAPH, *dropped, *(g.name for g in graphs))
+    ]
+    if legacy:
+        ops.append(f"DELETE DATA {{\n{data_block(legacy)}\n}}")
+    stamps = [ox.Quad(meta, ox.NamedNode(FINGERPRINT), ox.Literal(stamp), meta)]
+    stamps += [ox.Quad(ox.NamedNode(g.name), ox.NamedNode(FINGERPRINT), ox.Literal(g.fingerprint), meta) for g in graphs]
+    ops.append(f"INSERT DATA {{\n{data_block([q for g in graphs for q in g.quads] + stamps)}\n}}")
+    return " ;\n".join(ops)
+
+
+def is_shipped(graph: str) -> bool:
+    """Whether a named graph is one the shipped files fill (ontology, shapes, data)."""
+    return graph.startswith((ONTOLOGY, DATA)) or graph == SHAPES_GRAPH
 
 
 def reload_shipped(store: Store, settings: Settings, progress: Progress | None = None) -> Reload | None:
-    """Bring the shipped evidence in the store up to date with ontology/ and data/; None when it already was.
+    """Bring the shipped graphs in the store up to date with ontology/ and data/; None when they already were.
 
     Every file is parsed first (a broken one raises LoadError and changes nothing). Then, in one
-    atomic SPARQL Update under the store's writer lock, the triples of the previously loaded
-    version that are no longer shipped are deleted and the new ones inserted, so readers see the
-    old evidence or the new one and every other triple stays. The previous version comes from the
-    snapshot beside the store (evidencekg.load.snapshot); without one (a store loaded before
-    snapshots existed, or the file was deleted) the new triples are only added, with a warning.
+    atomic SPARQL Update under the store's writer lock, the graph of each changed or new file is
+    replaced, the graphs of removed files are dropped, and the fingerprints are recorded in the
+    meta graph, so readers see the old evidence or the new one. Other graphs (the real default
+    graph, ingests, saved pooled findings, graphs users made) are never touched.
     """
-
     files = evidence_files(settings)
-    snapshot = snapshot_for(store)
     with store.write_lock:
         stamp = fingerprint(files)
-        loaded = stored_fingerprint(store)
-        if loaded == stamp:
+        if stored_fingerprint(store) == stamp:
             return None
-        new = shipped_quads(files, settings, progress)
-        try:
-            old = [] if loaded is None else snapshot.read(loaded)
-        except SnapshotError as exc:
-            log.warning("%s", exc)
-            old = None
-        if old is None:
-            log.warning(
-                "%s holds shipped evidence loaded without a usable snapshot (%s): the new shipped triples "
-                "are added, but those of the previous version that changed or were removed cannot be "
-                "retracted. For an exact store: stop the service, move the store aside, run `evidencekg "
-                "load`, then ingest your files again.",
-                store.location,
-                snapshot.where(),
-            )
-        before = set(old or [])
-        gone = sorted(before.difference(new), key=str)
-        snapshot.stage(new, stamp)
-        store.update(reload_update(gone, new, stamp))
+        loaded = graph_fingerprints(store)
+        graphs = shipped_graphs(files, settings, progress)
+        changed = [g for g in graphs if loaded.get(g.name) != g.fingerprint]
+        names = {g.name for g in graphs}
+        dropped = sorted(g for g in loaded if is_shipped(g) and g not in names)
+        store.update(reload_update(changed, dropped, stamp, legacy_quads(store)))
         store.flush()
-        snapshot.commit()
-    return Reload(stamp, len(gone), len(set(new) - before), old is not None)
+        remove_legacy_snapshots(store)
+    return Reload(stamp, tuple(g.name for g in changed), tuple(dropped))
+
+
+def legacy_snapshots(store: Store) -> list[Path]:
+    """The `<store>.shipped.nq` (and `.pending`) files older versions kept beside an on-disk store."""
+    path = getattr(store, "path", None)
+    if not isinstance(path, Path):
+        return []
+    return [path.with_name(path.name + suffix) for suffix in (".shipped.nq", ".shipped.nq.pending")]
+
+
+def legacy_quads(store: Store) -> list[ox.Quad]:
+    """The shipped triples an older version loaded into the default graph, from its snapshot (none if unreadable)."""
+    for path in legacy_snapshots(store):
+        try:
+            return [q for q in ox.parse(path=str(path), format=ox.RdfFormat.N_QUADS) if isinstance(q.graph_name, ox.DefaultGraph)]
+        except (OSError, SyntaxError, ValueError) as exc:
+            if not isinstance(exc, FileNotFoundError):
+                log.warning("%s: old snapshot not usable, its triples stay in the default graph: %s", path, exc)
+    return []
+
+
+def remove_legacy_snapshots(store: Store) -> None:
+    """Delete the old snapshot files once their triples are gone from the default graph (harmless when absent)."""
+    for path in legacy_snapshots(store):
+        path.unlink(missing_ok=True)
 
 
 def ensure_loaded(store: Store, settings: Settings, progress: Progress | None = None) -> bool:

@@ -2,8 +2,8 @@
 
 A cheap poll (names, sizes and modification times of the shipped files, every
 settings.watch_interval seconds) decides when to call loader.reload_shipped, which parses every
-file first and then swaps the previous shipped triples for the new ones in one atomic update
-(user data stays). A file that does not parse is logged as `file:line:col: message` and the
+file first and then replaces the named graph of each changed file in one atomic update (other
+graphs, user data among them, stay). A file that does not parse is logged as `file:line:col: message` and the
 service keeps serving the evidence it had; the next change is tried again.
 """
 
@@ -65,12 +65,11 @@ class EvidenceWatcher:
             return None
         if result is not None:
             log.info(
-                "reloaded the shipped evidence from %s and %s: %d triples retracted, %d added%s",
+                "reloaded the shipped evidence from %s and %s: graphs replaced %s, dropped %s",
                 self.settings.ontology_dir,
                 self.settings.data_dir,
-                result.retracted,
-                result.added,
-                "" if result.exact else " (previous version unknown: nothing retracted)",
+                ", ".join(result.replaced) or "none",
+                ", ".join(result.dropped) or "none",
             )
             if self.on_reload is not None:
                 self.on_reload()

@@ -11,7 +11,7 @@ import pyoxigraph as ox
 from rdflib import RDF, RDFS, XSD, Literal, URIRef
 
 from evidencekg.errors import InvalidInput, NothingFound
-from evidencekg.evidence.batch import Batch, linked_context, slug, validate_batch
+from evidencekg.evidence.batch import Batch, insert_batch, linked_context, slug, validate_batch
 from evidencekg.meta.pooling import Pooled, Scale, fisher_z, pool, summary
 from evidencekg.model.measures import measure_name
 from evidencekg.model.namespaces import EKG, ID, OBO, PEARSON_R, PROV, sparql_prologue
@@ -269,11 +269,12 @@ def derived_batch(store: Store, result: PairPool, now: datetime | None = None) -
 
 def save_derived(store: Store, result: PairPool, settings: Settings | None = None) -> str:
     """Validate and write the pooled pair as an ekg:DerivedFinding; returns its IRI."""
+    settings = settings or get_settings()
     batch = derived_batch(store, result)
     with store.write_lock:  # one writer from reading the inputs' context to the commit, as every write
         linked_context(store, batch)
-        validate_batch(batch, settings or get_settings())
-        store.load(batch.graph.serialize(format="nt", encoding="utf-8"), "application/n-triples")
+        validate_batch(batch, settings)
+        store.update(insert_batch(batch, settings))  # its own graph, derived/<key> (evidencekg.model.graphs)
         store.flush()
     return str(batch.document)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from evidencekg.errors import NotFound, StoreError
+from evidencekg.model.graphs import ONTOLOGY
 from evidencekg.model.namespaces import ID, PREFIXES, prefixed, sparql_prologue
 from evidencekg.pages.links import safe_href
 from evidencekg.store.protocol import GRAPH_FORMATS, Store
@@ -36,9 +37,10 @@ _TRIPLES = (
 )
 _EXISTS = "ASK { { ?r ?p ?o } UNION { ?s ?q ?r } }"
 # ?x's labels with the rank of their property (0 best), for best_labels.
+# Labels come from the data union and from the ontology graphs (property and class names).
 _RANKED_LABEL = (
     "  VALUES (?lp ?rank) { " + " ".join(f"({p} {i})" for i, p in enumerate(LABEL_PROPERTIES)) + " }\n"
-    "  ?x ?lp ?label .\n"
+    f"  {{ ?x ?lp ?label }} UNION {{ GRAPH ?og {{ ?x ?lp ?label }} FILTER(STRSTARTS(STR(?og), \"{ONTOLOGY}\")) }}\n"
 )
 _LABELS = sparql_prologue() + (
     "SELECT DISTINCT ?r ?x ?label ?rank WHERE {\n"

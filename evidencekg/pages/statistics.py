@@ -46,7 +46,7 @@ SELECT ?p (SAMPLE(?t) AS ?title) (SAMPLE(?c) AS ?citation) (SAMPLE(?y) AS ?year)
 
 @dataclass(frozen=True)
 class Counts:
-    """Sizes of the store: triples in the default graph, quads overall, and resources by kind."""
+    """Sizes of the store: triples in the data union (a query's default graph), quads overall, and resources by kind."""
 
     triples: int
     quads: int
@@ -73,7 +73,7 @@ def _int(rows: list[dict], name: str) -> int:
 
 
 def counts(store: Store) -> Counts:
-    """Count the default graph's triples, all quads, and resources per class."""
+    """Count the data union's triples, all quads, and resources per class."""
     distinct = store.select(_DISTINCT)
     classes = {row["class"].value: int(row["n"].value) for row in store.select(_CLASSES)}
     return Counts(

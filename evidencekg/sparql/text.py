@@ -213,6 +213,10 @@ def block_end(tokens: list[Token], open_index: int) -> int:
     return len(tokens)
 
 
+def has_dataset_clause(text: str) -> bool:
+    """Whether a query names its own dataset (FROM / FROM NAMED, which sit outside every group)."""
+    return any(word.text == "FROM" for _, word in top_level_words(list(tokenize(text))))
+
 
 QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 

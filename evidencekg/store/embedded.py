@@ -20,8 +20,8 @@ from evidencekg.store.protocol import (
     QueryKind,
     Row,
     bound_query,
-    dataset_options,
     graph_term,
+    query_dataset,
     rdf_format,
     rdf_format_for,
     result_kind,
@@ -65,10 +65,13 @@ class OxigraphStore:
         """The underlying pyoxigraph store (for code that needs its full API)."""
         return self._store
 
-    def _query(self, query: str, bindings: Bindings | None = None, **kwargs: object) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
-        """Run any query with pre-bound variables, pyoxigraph's errors translated."""
+    def _query(
+        self, query: str, bindings: Bindings | None = None, default_graphs: Sequence[str] = (), named_graphs: Sequence[str] = ()
+    ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        """Run any query over its dataset (the data union unless it names one), pyoxigraph's errors translated."""
         with store_errors():
-            return bound_query(self._store, query, bindings, **kwargs)
+            dataset = query_dataset(self._store, query, default_graphs, named_graphs)
+            return bound_query(self._store, query, bindings, **dataset)
 
     def select(self, query: str, bindings: Bindings | None = None) -> list[Row]:
         """Run a SELECT and return its rows."""
@@ -100,7 +103,7 @@ class OxigraphStore:
         bindings: Bindings | None = None,
     ) -> tuple[str, bytes]:
         """Run, negotiate and serialize in one call (pyoxigraph results are thread-bound)."""
-        result = self._query(query, bindings, **dataset_options(default_graphs, named_graphs))
+        result = self._query(query, bindings, default_graphs, named_graphs)
         kind = result_kind(result)
         media_type = choose(kind)
         if media_type is None:

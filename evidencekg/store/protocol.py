@@ -12,8 +12,9 @@ from typing import Protocol, runtime_checkable
 import pyoxigraph as ox
 
 from evidencekg.errors import QuerySyntaxError, StoreError
+from evidencekg.model.graphs import in_data_union
 from evidencekg.sparql.parse_errors import parse_error_message
-from evidencekg.sparql.text import where_group_start
+from evidencekg.sparql.text import has_dataset_clause, where_group_start
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 Row = dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]  # SELECT rows: no triple terms in our data
@@ -202,6 +203,26 @@ def dataset_options(default_graphs: Sequence[str] = (), named_graphs: Sequence[s
         "default_graph": [ox.NamedNode(g) for g in default_graphs],
         "named_graphs": [ox.NamedNode(g) for g in named_graphs],
     }
+
+
+def query_dataset(
+    store: ox.Store, query: str, default_graphs: Sequence[str] = (), named_graphs: Sequence[str] = ()
+) -> dict[str, object]:
+    """pyoxigraph query() keywords for the dataset a query reads (evidencekg.model.graphs).
+
+    A protocol dataset (default-graph-uri / named-graph-uri) or the query's own FROM / FROM NAMED
+    decide when given; otherwise the default graph is the data union: the store's real default
+    graph and every named graph but the ontology, shapes and meta graphs (all named graphs stay
+    reachable by GRAPH).
+    """
+    if default_graphs or named_graphs:
+        return dataset_options(default_graphs, named_graphs)
+    if has_dataset_clause(query):
+        return {}
+    union: list[ox.NamedNode | ox.DefaultGraph] = [ox.DefaultGraph()]
+    # sorted: the same data gives the same order of results (GROUP_CONCAT) in every copy of a store
+    union += sorted((g for g in store.named_graphs() if isinstance(g, ox.NamedNode) and in_data_union(g.value)), key=str)
+    return {"default_graph": union}
 
 
 def result_kind(result: object) -> QueryKind:

@@ -9,6 +9,7 @@ import httpx
 import pyoxigraph as ox
 
 from evidencekg.errors import QuerySyntaxError, QueryTimeout, StoreError, StoreUnavailable
+from evidencekg.sparql.text import has_dataset_clause
 from evidencekg.store.protocol import (
     GRAPH_FORMATS,
     RESULT_FORMATS,
@@ -32,6 +33,11 @@ class RemoteStore:
 
     Every failure to reach the endpoint is raised as StoreUnavailable (QueryTimeout when it is
     too slow), naming the URL: no transport error of httpx leaves this class.
+
+    Queries that name no dataset read the union of all the endpoint's graphs, asked for with
+    Oxigraph server's `union-default-graph` parameter (`union_default_graph=False` for endpoints
+    configured with a union default graph of their own): a remote server cannot leave the
+    ontology and shapes graphs out, as the embedded store does (evidencekg.model.graphs).
     """
 
     def __init__(
@@ -40,8 +46,10 @@ class RemoteStore:
         update_url: str | None = None,
         store_url: str | None = None,
         timeout: float = 60.0,
+        union_default_graph: bool = True,
     ) -> None:
         self.query_url = query_url
+        self.union_default_graph = union_default_graph  # Oxigraph server's `union-default-graph` parameter
         self.update_url = update_url
         self.store_url = store_url
         self.timeout = timeout
@@ -67,11 +75,17 @@ class RemoteStore:
                 "is running and that the URL (scheme, host, port and path) is right"
             ) from exc
 
-    def _post_query(self, query: str, accept: str, params: list[tuple[str, str]] | None = None) -> httpx.Response:
+    def _post_query(
+        self, query: str, accept: str, params: list[tuple[str, str]] | None = None, union: bool = True
+    ) -> httpx.Response:
+        """POST a query; without a dataset of its own (protocol or FROM) it asks for the union default graph."""
+        params = list(params or [])
+        if union and self.union_default_graph and not params and not has_dataset_clause(query):
+            params.append(("union-default-graph", ""))
         response = self._send(
             self.query_url,
             content=query.encode(),
-            params=tuple(params or ()),
+            params=tuple(params),
             headers={"Content-Type": "application/sparql-query", "Accept": accept},
         )
         if response.status_code == 400:
@@ -139,18 +153,26 @@ class RemoteStore:
             raise QuerySyntaxError(str(exc)) from exc
         self.update(f"INSERT DATA {{\n{data_block(quads)}\n}}")
 
+    def _rows(self, query: str) -> list[Row]:
+        """A SELECT over the endpoint's real default graph and named graphs (no union asked for)."""
+        body = self._post_query(query, "application/sparql-results+json", union=False).content
+        return solution_rows(ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON))  # type: ignore[arg-type]
+
     def dump(self, media_type: str, graph: str | None = None) -> bytes:
-        """Serialize a graph by CONSTRUCT (quad formats: the whole dataset)."""
+        """Serialize a graph by SELECT (quad formats: the whole dataset)."""
         fmt = rdf_format(media_type)
         if fmt.supports_datasets:
-            rows = self.select("SELECT ?s ?p ?o ?g { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }")
+            rows = self._rows("SELECT ?s ?p ?o ?g { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }")
             quads = [
                 ox.Quad(r["s"], r["p"], r["o"], r.get("g", ox.DefaultGraph()))  # type: ignore[arg-type]
                 for r in rows
             ]
             return ox.serialize(quads, format=fmt)  # type: ignore[return-value]  # stub: bytes when no output is given
         where = f"GRAPH <{graph}> {{ ?s ?p ?o }}" if graph else "?s ?p ?o"
-        return ox.serialize(self.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} }}"), format=fmt)  # type: ignore[return-value]  # stub: bytes when no output is given
+        rows = self._rows(f"SELECT ?s ?p ?o {{ {where} }}")
+        body = ox.serialize([ox.Triple(r["s"], r["p"], r["o"]) for r in rows], format=fmt)  # type: ignore[arg-type]
+        assert body is not None  # the stub says bytes | None: bytes when no output is given
+        return body
 
     def graph_exists(self, graph: str | None) -> bool:
         """Whether a named graph exists remotely."""
@@ -164,5 +186,5 @@ class RemoteStore:
         """Nothing to do: the remote server owns durability."""
 
     def __len__(self) -> int:
-        rows = self.select("SELECT (COUNT(*) AS ?n) { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }")
+        rows = self._rows("SELECT (COUNT(*) AS ?n) { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }")
         return int(rows[0]["n"].value)

@@ -34,7 +34,7 @@ from evidencekg.store.protocol import (
     QueryKind,
     Term,
     bound_query,
-    dataset_options,
+    query_dataset,
     result_kind,
 )
 
@@ -145,9 +145,8 @@ def execute(store: ox.Store, job: Job) -> tuple[str, bytes]:
 def _execute(store: ox.Store, job: Job) -> tuple[str, bytes]:
     """Run a job: negotiate, count against the limit, serialize. Raises StoreError subclasses."""
     try:
-        result = bound_query(
-            store, job.query, dict(job.bindings), base_iri=job.base_iri, **dataset_options(job.default_graphs, job.named_graphs)
-        )
+        dataset = query_dataset(store, job.query, job.default_graphs, job.named_graphs)
+        result = bound_query(store, job.query, dict(job.bindings), base_iri=job.base_iri, **dataset)
     except SyntaxError as exc:
         raise QuerySyntaxError(syntax_message(job.query, exc)) from exc
     kind = result_kind(result)

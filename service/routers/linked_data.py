@@ -84,10 +84,11 @@ def void(
     return rdf_triples([q.triple for q in ox.parse(turtle.encode(), format=ox.RdfFormat.TURTLE)], media_type, settings)
 
 
-@router.get("/dump.ttl", summary="The whole default graph as Turtle")
+@router.get("/dump.ttl", summary="The data graphs (what queries see by default) as Turtle")
 def dump_turtle(store: Store = Depends(get_store)) -> Response:
-    """Every triple of the default graph."""
-    return rdf_response(store.dump(TURTLE), TURTLE)
+    """Every triple of the data union (evidencekg.model.graphs), the default graph of queries."""
+    triples = store.construct("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
+    return rdf_response(ox.serialize(triples, format=ox.RdfFormat.TURTLE) or b"", TURTLE)
 
 
 @router.get("/dump.nq", summary="Every graph as N-Quads")
