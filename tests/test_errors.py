@@ -56,7 +56,7 @@ def test_every_public_error_is_under_the_root_and_in_the_table() -> None:
     errors = public_errors()
     names = {e.__name__ for e in errors}
     assert {"StoreError", "IngestError", "AlreadyIngested", "PairError", "TableError", "RowError", "UnknownName",
-            "CatalogueError", "SnapshotError", "LoadError", "ShapeViolation", "Unauthorized"} <= names  # fmt: skip
+            "CatalogueError", "LoadError", "ShapeViolation", "Unauthorized"} <= names  # fmt: skip
     outside = [e.__qualname__ for e in errors if not issubclass(e, EvidenceKGError)]
     assert outside == []
     assert [e.__qualname__ for e in errors if outcome_for(e) is None] == []

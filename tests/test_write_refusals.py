@@ -69,17 +69,15 @@ def test_truncation_is_reported_with_its_position_and_a_whole_document_lands(ser
 
 
 PROTECTED_UPDATES = [
-    "DROP DEFAULT",
     "DROP ALL",
     "drop silent all",
-    "CLEAR DEFAULT",
     "CLEAR NAMED",
     f"DROP GRAPH <{META}>",
     "PREFIX g: <https://w3id.org/evidencekg/graph/> CLEAR SILENT GRAPH g:meta",
     "BASE <https://w3id.org/evidencekg/graph/> DROP GRAPH <meta>",
-    "MOVE DEFAULT TO <http://example.org/elsewhere>",
-    "COPY <http://example.org/empty> TO DEFAULT",
-    'INSERT DATA { <http://example.org/x> <http://example.org/p> "DROP ALL" } ; CLEAR DEFAULT',
+    f"MOVE DEFAULT TO <{META}>",
+    f"COPY <http://example.org/empty> TO <{META}>",
+    'INSERT DATA { <http://example.org/x> <http://example.org/p> "DROP ALL" } ; CLEAR ALL',
 ]
 
 
@@ -95,7 +93,7 @@ def test_an_update_removing_the_shipped_evidence_is_409_unless_forced(served: tu
 
 @pytest.mark.parametrize(
     ("method", "query"),
-    [("PUT", "default"), ("DELETE", "default"), ("PUT", f"graph={quote(META, safe='')}"), ("DELETE", f"graph={quote(META, safe='')}")],
+    [("PUT", f"graph={quote(META, safe='')}"), ("DELETE", f"graph={quote(META, safe='')}")],
 )
 def test_a_graph_store_replace_or_delete_of_the_shipped_evidence_is_409_unless_forced(
     served: tuple[str, Store], method: str, query: str
@@ -128,8 +126,9 @@ def test_the_removed_graphs_are_read_from_the_operations_not_from_strings_or_blo
     assert emptied_graphs("# DROP ALL\nCLEAR GRAPH <http://example.org/g>") == ["http://example.org/g"]
     shipped = [META]
     refuse_unforced("DROP GRAPH <http://example.org/g> ; ADD DEFAULT TO <http://example.org/g>", shipped)  # not ours
-    with pytest.raises(Conflict, match="DEFAULT"):
-        refuse_unforced("MOVE SILENT GRAPH <http://example.org/g> TO DEFAULT", shipped)
+    refuse_unforced("MOVE SILENT GRAPH <http://example.org/g> TO DEFAULT", shipped)  # the user's default graph
+    with pytest.raises(Conflict, match="graph/meta"):
+        refuse_unforced(f"MOVE SILENT GRAPH <http://example.org/g> TO <{META}>", shipped)
     refuse_unforced("DROP ALL", ["http://example.org/g"])  # a store without the shipped evidence: nothing to protect
 
 

@@ -1,4 +1,4 @@
-"""Updates that would empty the shipped evidence (default graph, ALL, NAMED, our graphs) need force=true."""
+"""Updates that would empty the shipped evidence (ALL, NAMED, our graphs) need force=true; the default graph is the user's."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from evidencekg.errors import Conflict
 from evidencekg.sparql.text import IRI, PNAME, WORD, Prologue, Token, tokenize, top_level_words
 
 PROTECTED_GRAPHS = "https://w3id.org/evidencekg/graph/"
-WHOLE = ("DEFAULT", "ALL", "NAMED")
+WHOLE = ("ALL", "NAMED")  # DEFAULT holds only what users wrote there: the shipped evidence lives in named graphs
 
 
 def _target(tokens: list[Token], index: int, prologue: Prologue) -> str | None:
@@ -52,7 +52,7 @@ def emptied_graphs(update: str, base_iri: str | None = None) -> list[str]:
 
 
 def is_protected(graph: str) -> bool:
-    """True for the default graph, ALL, NAMED and the graphs under PROTECTED_GRAPHS (the shipped evidence)."""
+    """True for ALL, NAMED and the graphs under PROTECTED_GRAPHS (the shipped evidence)."""
     return graph in WHOLE or graph.startswith(PROTECTED_GRAPHS)
 
 
