@@ -18,7 +18,7 @@ def _target(tokens: list[Token], index: int, prologue: Prologue) -> str | None:
     if index >= len(tokens):
         return None
     token = tokens[index]
-    if token.kind == WORD and token.text in WHOLE:
+    if token.kind == WORD and token.text in (*WHOLE, "DEFAULT"):
         return token.text
     if token.kind == IRI:
         return prologue.resolve(token.text)
