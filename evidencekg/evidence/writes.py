@@ -321,12 +321,18 @@ def _apply(
         before_list = _snapshot(store)
         copy = ox.Store()
         copy.extend(before_list)
+        if Capability.NATIVE_QUADS in store.capabilities:  # empty named graphs hold no quad but exist (DROP needs them)
+            for name in store.oxigraph.named_graphs():  # type: ignore[attr-defined]
+                copy.add_graph(name)
         graphs_before = set(copy.named_graphs())
         if not force:
             refuse_unforced(update, (g.value for g in graphs_before))
         implied = implied_types_update(settings)
         with store_errors():  # the store's error types, as a write to the store itself gives
-            copy.update(update)
+            try:
+                copy.update(update)
+            except RuntimeError as exc:  # evaluation on an in-memory copy fails only for what the update asks
+                raise BadRequest(f"the update cannot be applied: {exc}") from exc
             if implied:
                 copy.update(implied)
         before, after = frozenset(before_list), frozenset(copy)

@@ -11,7 +11,7 @@ from typing import Protocol, runtime_checkable
 
 import pyoxigraph as ox
 
-from evidencekg.errors import QuerySyntaxError, StoreError
+from evidencekg.errors import BadRequest, QuerySyntaxError, StoreError
 from evidencekg.model.graphs import in_data_union
 from evidencekg.sparql.parse_errors import parse_error_message
 from evidencekg.sparql.text import has_dataset_clause, where_group_start
@@ -200,8 +200,8 @@ def dataset_options(default_graphs: Sequence[str] = (), named_graphs: Sequence[s
     if not default_graphs and not named_graphs:
         return {}
     return {
-        "default_graph": [ox.NamedNode(g) for g in default_graphs],
-        "named_graphs": [ox.NamedNode(g) for g in named_graphs],
+        "default_graph": [graph_node(g, "default-graph-uri") for g in default_graphs],
+        "named_graphs": [graph_node(g, "named-graph-uri") for g in named_graphs],
     }
 
 
@@ -223,6 +223,20 @@ def query_dataset(
     # sorted: the same data gives the same order of results (GROUP_CONCAT) in every copy of a store
     union += sorted((g for g in store.named_graphs() if isinstance(g, ox.NamedNode) and in_data_union(g.value)), key=str)
     return {"default_graph": union}
+
+
+def graph_node(value: str, parameter: str) -> ox.NamedNode:
+    """The graph a protocol parameter names, or BadRequest (400) saying the value is not an absolute IRI.
+
+    >>> graph_node("no iri", "default-graph-uri")
+    Traceback (most recent call last):
+    ...
+    evidencekg.errors.BadRequest: default-graph-uri 'no iri' is not an absolute IRI: ...
+    """
+    try:
+        return ox.NamedNode(value)
+    except ValueError as exc:
+        raise BadRequest(f"{parameter} {value!r} is not an absolute IRI: {exc}") from None
 
 
 def result_kind(result: object) -> QueryKind:

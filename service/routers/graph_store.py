@@ -22,6 +22,25 @@ GRAPH_METHODS = ["GET", "HEAD", "PUT", "POST", "DELETE"]
 # What GET/HEAD can answer with (one graph, so no dataset formats), the default first.
 GET_FORMATS = ("text/turtle", "application/n-triples", "application/rdf+xml", "application/ld+json")
 
+# The routes read their parameters and body themselves; these declare them in the OpenAPI.
+_TARGET = [
+    {"name": "graph", "in": "query", "schema": {"type": "string"}, "description": "the graph's IRI (indirect)"},
+    {"name": "default", "in": "query", "schema": {"type": "string"}, "allowEmptyValue": True},
+]
+_FORCE = {"name": "force", "in": "query", "schema": {"type": "boolean"}}
+_BODY = {"content": {media: {"schema": {"type": "string"}} for media in ("text/turtle", "application/n-triples")}}
+
+
+def openapi_for(method: str, indirect: bool) -> dict[str, object]:
+    """The OpenAPI parameters (and body) of one Graph Store operation."""
+    parameters = list(_TARGET) if indirect else []
+    if method in ("PUT", "DELETE"):
+        parameters.append(_FORCE)
+    extra: dict[str, object] = {"parameters": parameters}
+    if method in ("PUT", "POST"):
+        extra["requestBody"] = _BODY
+    return extra
+
 
 @dataclass(frozen=True)
 class Target:
@@ -136,4 +155,5 @@ for _path, _endpoint, _name, _how in ROUTES:
             methods=[_method],
             operation_id=f"{_name}_{_method.lower()}",
             summary=f"Graph Store Protocol {_method} ({_how})",
+            openapi_extra=openapi_for(_method, _name == "store"),
         )

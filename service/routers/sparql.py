@@ -22,6 +22,36 @@ router = APIRouter(tags=["SPARQL"])
 
 PATH = "/sparql"
 
+# The route reads the protocol's parameters itself (service/protocol.py); these declare them in the OpenAPI.
+_GRAPHS = {"type": "array", "items": {"type": "string"}}
+_QUERY_PARAMETERS = [
+    {"name": "query", "in": "query", "schema": {"type": "string"}, "description": "a SPARQL query"},
+    {"name": "default-graph-uri", "in": "query", "schema": _GRAPHS},
+    {"name": "named-graph-uri", "in": "query", "schema": _GRAPHS},
+]
+_FORM = {
+    "type": "object",
+    "properties": {
+        "query": {"type": "string"},
+        "update": {"type": "string"},
+        "default-graph-uri": _GRAPHS,
+        "named-graph-uri": _GRAPHS,
+        "using-graph-uri": _GRAPHS,
+        "using-named-graph-uri": _GRAPHS,
+    },
+}
+GET_OPENAPI = {"parameters": _QUERY_PARAMETERS}
+POST_OPENAPI = {
+    "parameters": [*_QUERY_PARAMETERS, {"name": "force", "in": "query", "schema": {"type": "boolean"}}],
+    "requestBody": {
+        "content": {
+            "application/x-www-form-urlencoded": {"schema": _FORM},
+            "application/sparql-query": {"schema": {"type": "string"}},
+            "application/sparql-update": {"schema": {"type": "string"}},
+        }
+    },
+}
+
 
 def endpoint_url(request: Request) -> str:
     """The absolute URL of this endpoint as the client reached it (also the base IRI of its queries)."""
@@ -81,8 +111,8 @@ async def _description(request: Request) -> Response:
     return Response(body, media_type=media_type, headers={"Vary": "Accept"})
 
 
-@router.get(PATH, operation_id="sparql_get", summary="SPARQL 1.1 Protocol: query by GET, or the service description")
-@router.post(PATH, operation_id="sparql_post", summary="SPARQL 1.1 Protocol: query or update by POST")
+@router.get(PATH, operation_id="sparql_get", summary="SPARQL 1.1 Protocol: query by GET, or the service description", openapi_extra=GET_OPENAPI)
+@router.post(PATH, operation_id="sparql_post", summary="SPARQL 1.1 Protocol: query or update by POST", openapi_extra=POST_OPENAPI)
 async def sparql(request: Request) -> Response:
     """Query by GET or POST (form or application/sparql-query), update by POST; no operation: the description."""
     parsed = parse_request(
