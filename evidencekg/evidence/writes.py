@@ -56,7 +56,6 @@ from evidencekg.shapes.validate import (
 )
 from evidencekg.sparql import guard
 from evidencekg.sparql.parse_errors import error_position, error_text
-from evidencekg.sparql.text import check_nesting
 from evidencekg.store.protocol import Capability, Store, data_block, delta_update, graph_term, rdf_format, store_errors
 
 NQUADS = "application/n-quads"
@@ -354,12 +353,10 @@ def sparql_update(
     store: Store, update_text: str, settings: Settings, *, base_iri: str | None = None, force: bool = False
 ) -> WriteResult:
     """Run a SPARQL Update after checking its LOAD/SERVICE targets and the shapes; atomic."""
-    check_nesting(update_text, settings.max_nesting)
-    reaching = guard.check(update_text, settings.service_allowlist, base_iri, update=True)
-    if base_iri:  # a prologue BASE, so the copy and a re-run on the live store resolve alike
-        update_text = f"BASE <{iri(base_iri).value}>\n{update_text}"
-    with guard.remote_errors_hidden(reaching):
-        return _apply(store, update_text, settings, exact_delta=True, force=force)
+    # a prologue BASE, so the copy and a re-run on the live store resolve alike
+    based = f"BASE <{iri(base_iri).value}>\n{update_text}" if base_iri else update_text
+    with guard.admitted(update_text, settings.service_allowlist, settings.max_nesting, base_iri, update=True):
+        return _apply(store, based, settings, exact_delta=True, force=force)
 
 
 def _payload_quads(graph: str | None, parts: Sequence[Payload], base_iri: str | None) -> list[ox.Quad]:

@@ -22,10 +22,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import SplitResult, urljoin, urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from evidencekg.errors import Forbidden, QueryTimeout, ShapeViolation, StoreError
-from evidencekg.sparql.text import unescape_codepoints
+from evidencekg.sparql.text import check_nesting, unescape_codepoints
 
 ALLOW_ALL = "*"
 KEYWORDS = ("service", "load")
@@ -130,11 +130,12 @@ def _parsed_targets(text: str, base_iri: str | None, update: bool) -> Iterator[T
             f"sure it does not reach out of this store ({type(exc).__name__}: {_short(exc)}); "
             "check its syntax, or rename what is spelled like these keywords"
         ) from None
-    yield from _walk(resolved, base_iri)
+    yield from _walk(resolved)
 
 
-def _walk(node: object, base_iri: str | None) -> Iterator[Target]:
-    """Depth-first over rdflib's CompValue tree, yielding ServiceGraphPattern and Load targets."""
+def _walk(node: object) -> Iterator[Target]:
+    """Depth-first over rdflib's CompValue tree, yielding ServiceGraphPattern and Load targets (IRIs already absolute)."""
+    from pyparsing import ParseResults
     from rdflib.plugins.sparql.parserutils import CompValue
     from rdflib.term import URIRef, Variable
 
@@ -152,14 +153,14 @@ def _walk(node: object, base_iri: str | None) -> Iterator[Target]:
                 if isinstance(term, Variable):
                     yield Target(keyword, None, f"?{term}")
                 elif isinstance(term, URIRef):
-                    yield Target(keyword, urljoin(base_iri, str(term)) if base_iri else str(term), f"<{term}>")
+                    yield Target(keyword, str(term), f"<{term}>")
                 else:
                     yield Target(keyword, None, str(term))
             stack.extend(current.values())
         elif isinstance(current, dict):
             stack.extend(current.values())
-        elif isinstance(current, list | tuple) or type(current).__name__ == "ParseResults":
-            stack.extend(current)  # type: ignore[arg-type]
+        elif isinstance(current, list | tuple | ParseResults):
+            stack.extend(current)
 
 
 def allowed(target: Target, allowlist: Sequence[str]) -> bool:
@@ -209,6 +210,21 @@ def _refusal(target: Target, allowlist: Sequence[str]) -> str:
         f"URL (same scheme, host, port and leading path segments; allowed now: {allowed_now}; "
         "set EVIDENCEKG_SERVICE_ALLOWLIST)"
     )
+
+
+@contextmanager
+def admitted(
+    text: str, allowlist: Sequence[str], max_nesting: int, base_iri: str | None = None, *, update: bool = False
+) -> Iterator[list[Target]]:
+    """Run a query or update inside: its nesting checked first (before any parser), then its SERVICE/LOAD targets.
+
+    Inside the block a failure of an allowlisted remote call never shows what the remote answered
+    (remote_errors_hidden). Yields the targets that were allowed.
+    """
+    check_nesting(text, max_nesting)
+    reaching = check(text, allowlist, base_iri, update=update)
+    with remote_errors_hidden(reaching):
+        yield reaching
 
 
 @contextmanager

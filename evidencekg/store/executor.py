@@ -33,7 +33,6 @@ import pyoxigraph as ox
 from evidencekg.errors import NotAcceptable, QueryTimeout, ResourceLimit, StoreError
 from evidencekg.settings import Settings
 from evidencekg.sparql import guard
-from evidencekg.sparql.text import check_nesting
 from evidencekg.store import worker
 from evidencekg.store.embedded import OxigraphStore
 from evidencekg.store.protocol import Bindings, Capability, FormatChooser, QueryKind, Store
@@ -125,9 +124,8 @@ class DirectExecutor:
     ) -> tuple[str, bytes]:
         """Check SERVICE targets, then forward the query."""
         formats_for(choose)
-        check_nesting(query, self.settings.max_nesting)
-        reaching = guard.check(query, self.settings.service_allowlist, base_iri)
-        with guard.remote_errors_hidden(reaching):  # the store raises QueryTimeout / StoreUnavailable itself
+        # the store raises QueryTimeout / StoreUnavailable itself
+        with guard.admitted(query, self.settings.service_allowlist, self.settings.max_nesting, base_iri):
             return self.store.query_serialized(query, choose, default_graphs, named_graphs, bindings)
 
     def notify_write(self) -> None:

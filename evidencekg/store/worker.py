@@ -27,7 +27,6 @@ import pyoxigraph as ox
 from evidencekg.errors import NotAcceptable, QuerySyntaxError, ResourceLimit, ResultTooLarge, StoreError
 from evidencekg.sparql import guard
 from evidencekg.sparql.parse_errors import error_position, parse_error_message
-from evidencekg.sparql.text import check_nesting
 from evidencekg.store.protocol import (
     GRAPH_FORMATS,
     RESULT_FORMATS,
@@ -123,9 +122,8 @@ def syntax_message(text: str, exc: Exception) -> str:
 
 def too_large(limit: int, what: str) -> ResultTooLarge:
     """The error for a result over the limit, saying how to get under it."""
-    setting = "settings.result_bytes_limit, EVIDENCEKG_RESULT_BYTES_LIMIT" if what == "bytes" else (
-        "settings.result_limit, EVIDENCEKG_RESULT_LIMIT"
-    )
+    bytes_setting, rows_setting = "result_bytes_limit, EVIDENCEKG_RESULT_BYTES_LIMIT", "result_limit, EVIDENCEKG_RESULT_LIMIT"
+    setting = "settings." + (bytes_setting if what == "bytes" else rows_setting)
     return ResultTooLarge(f"the result has more than {limit} {what} ({setting}): add a LIMIT or narrow the query")
 
 
@@ -136,9 +134,7 @@ def _over(sink: _CountingSink, job: Job) -> ResultTooLarge:
 
 def execute(store: ox.Store, job: Job) -> tuple[str, bytes]:
     """Check SERVICE targets, then run the job (see _execute); a failed remote call never shows its answer."""
-    check_nesting(job.query, job.max_nesting)
-    reaching = guard.check(job.query, job.allowlist, job.base_iri)
-    with guard.remote_errors_hidden(reaching):
+    with guard.admitted(job.query, job.allowlist, job.max_nesting, job.base_iri):
         return _execute(store, job)
 
 
