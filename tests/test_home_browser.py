@@ -79,6 +79,8 @@ def test_home_page_runs_a_catalogue_query_in_yasgui(page: tuple[object, BrowserL
     tab, log = page
     tab.goto(base_url + "/")  # type: ignore[attr-defined]
     tab.wait_for_selector(".yasqe .CodeMirror")  # type: ignore[attr-defined]
+    tab.wait_for_timeout(300)  # type: ignore[attr-defined]
+    assert tab.evaluate("() => window.scrollY") == 0  # type: ignore[attr-defined]  # opens at its top
     counts = {
         name: int(tab.text_content(f'[data-count="{name}"]'))  # type: ignore[attr-defined]
         for name in ("findings", "constructs", "publications", "sources")

@@ -18,6 +18,9 @@
     persistenceId: null,
   });
   window.yasgui = yasgui;
+  // The editor takes the focus when it is built, which scrolls the page down to it: a visitor should
+  // land at the top, where the page says what the store holds (a #fragment still decides where to be).
+  if (!location.hash) { window.scrollTo(0, 0); requestAnimationFrame(function () { window.scrollTo(0, 0); }); }
 
   function chosen() {
     var name = document.getElementById("query-picker").value;
