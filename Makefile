@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install serve test lint bench validate clean browser
+.PHONY: install serve test lint bench validate clean browser system
 
 $(STAMP): pyproject.toml package.json package-lock.json
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,13 @@ bench: $(STAMP)
 # Debian's Chromium for the browser tests (needs root; .ci/run calls it).
 browser:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium)
+
+# The reference software the tests compare against (needs root; .ci/run calls it):
+# Chromium, metafor through Rscript, and Virtuoso 7 as an external engine.
+SYSTEM_PACKAGES := chromium r-base-core r-cran-metafor virtuoso-opensource
+system:
+	command -v chromium >/dev/null && command -v Rscript >/dev/null && command -v virtuoso-t >/dev/null \
+	  || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES))
 
 clean:
 	rm -rf $(VENV) node_modules var
