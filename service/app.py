@@ -15,7 +15,7 @@ from evidencekg.store.executor import create_executor
 from evidencekg.store.protocol import Store
 from service import assets, errors, security
 from service.limits import BodyLimit
-from service.routers import catalogue, graph_store, home, linked_data, meta, network, sparql
+from service.routers import catalogue, graph_store, home, linked_data, meta, meta_page, network, sparql
 
 
 def create_app(store: Store | None = None, settings: Settings | None = None) -> FastAPI:
@@ -51,6 +51,6 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
             allow_headers=["Accept", "Content-Type", "Authorization"],
         )
     app.add_middleware(security.SecurityMiddleware, hosts=security.allowed_hosts(settings.allowed_hosts, settings.host))
-    for module in (sparql, graph_store, linked_data, catalogue, network, meta, home, assets):
+    for module in (sparql, graph_store, linked_data, catalogue, network, meta, meta_page, home, assets):
         app.include_router(module.router)
     return app

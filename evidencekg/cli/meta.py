@@ -13,11 +13,12 @@ from rich.console import Console
 from rich.table import Table
 
 from evidencekg.cli.evidence import fail, pick_store
+from evidencekg.meta.analysis import Choices, analyse
 from evidencekg.meta.forest import interval_text
 from evidencekg.meta.history import history
 from evidencekg.meta.inputs import read_effects
 from evidencekg.meta.pairs import parse_where, pool_pair, save_derived
-from evidencekg.meta.plots import pair_forest
+from evidencekg.meta.plots import analysis_forest
 from evidencekg.meta.pooling import METHODS, Pooled, Scale, pool, summary
 from evidencekg.meta.sensitivity import cumulative, leave_one_out
 from evidencekg.model.measures import measure_name
@@ -134,9 +135,12 @@ def pair_command(
     store: StoreOption = None,
     endpoint: EndpointOption = None,
     where: WhereOption = None,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Also write the forest plot here (.svg, .png or .pdf)")] = None,
 ) -> None:
     """Pool the primary-study findings between two constructs (or conditions) held in the store."""
     target, result = _pair(a, b, _check(method, fmt), level, store, endpoint, where)
+    if plot is not None:
+        _write_forest(target, Choices.parse(a, b, method, level, where or []), plot)
     output = result.as_json()
     if save:
         output["derived_finding"] = save_derived(target, result)
@@ -188,21 +192,30 @@ def sensitivity_command(
     _steps_table([(st.label, st.pooled) for st in steps], result.scale, f"{kind}: {a} / {b}", fmt)
 
 
+def _write_forest(target: Store, choices: Choices, out: Path, page: int | None = None) -> None:
+    """Write the forest plot in the format the file name says (.svg, .png, .pdf: one page per 40 studies)."""
+    fmt = out.suffix.lower().lstrip(".") or "svg"
+    if fmt not in ("svg", "png", "pdf"):
+        raise fail(f"--out {out}: name an .svg, .png or .pdf file", 2)
+    analysis = analyse(target, choices, sensitivity=False)
+    out.write_bytes(analysis_forest(analysis, fmt, page=page))
+    typer.echo(f"wrote {out} ({analysis.pair.pooled.k} studies)", err=True)
+
+
 @app.command("forest")
 def forest_command(
     a: Annotated[str, typer.Argument(help="Construct or intervention condition")],
     b: Annotated[str, typer.Argument(help="Construct or comparator condition")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="SVG (or .png) file to write")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="SVG, PNG or PDF file to write (PDF: one page per 40 studies)")],
     method: MethodOption = "REML",
     level: LevelOption = 0.95,
     store: StoreOption = None,
     endpoint: EndpointOption = None,
     where: WhereOption = None,
+    page: Annotated[int | None, typer.Option("--page", min=1, help="Only this page of a long plot (SVG/PNG); default: all pages, axes repeated")] = None,
 ) -> None:
-    """Write a forest plot (study rows, pooled diamond, prediction interval) of a pair held in the store."""
-    _target, result = _pair(a, b, _check(method), level, store, endpoint, where)
-    out.write_bytes(pair_forest(result, fmt="png" if out.suffix.lower() == ".png" else "svg"))
-    typer.echo(f"wrote {out} ({result.pooled.k} studies)")
+    """Write a forest plot (study names, weights, CI column, pooled diamond, prediction interval) of a pair in the store."""
+    _write_forest(_store(store, endpoint), Choices.parse(a, b, _check(method), level, where or []), out, page)
 
 
 HISTORY_NOTE = ("related pair: the source pooled a construct next to the asked one in the scheme (e.g. attachment "

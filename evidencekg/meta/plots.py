@@ -1,34 +1,73 @@
-"""Forest plots of pooled pairs, drawn with evidencekg.meta.forest (study rows, pooled diamond, prediction interval)."""
+"""The plots of an analysis, all through evidencekg.meta.forest and .funnel: forest, sensitivity forests, funnel."""
 
 from __future__ import annotations
 
 import math
 
-from evidencekg.meta.forest import ForestRow, PooledRow, forest_plot
-from evidencekg.meta.pairs import PairPool
-from evidencekg.model.measures import measure_name
+from evidencekg.errors import InvalidInput
+from evidencekg.meta.analysis import Analysis
+from evidencekg.meta.forest import PER_PAGE, ForestRow, ForestText, PooledRow, figure_bytes, forest_plot, page_count
+from evidencekg.meta.funnel import funnel_figure
+from evidencekg.meta.report import heterogeneity_text
+
+SENSITIVITY = ("leave-one-out", "cumulative")
 
 
-def pair_forest(result: PairPool, fmt: str = "svg") -> bytes:
-    """The forest plot of a pooled pair: correlations back-transformed to r, other effects as pooled."""
-    back = math.tanh if result.scale == "r" else (lambda x: x)
-    crit = (result.pooled.ci_upper - result.pooled.estimate) / result.pooled.se
-    total = sum(1 / s.v for s in result.studies)
-    rows = [
-        ForestRow(
-            label=s.label + (f" ({len(s.findings)} comparisons)" if len(s.findings) > 1 else ""),
-            estimate=back(s.y), lower=back(s.y - crit * math.sqrt(s.v)), upper=back(s.y + crit * math.sqrt(s.v)),
-            weight=(1 / s.v) / total,
-        )
-        for s in result.studies
-    ]  # fmt: skip
-    p = result.pooled
-    pooled = PooledRow(
-        label=f"{'FE' if p.method == 'FE' else 'RE'} model ({p.method}), k = {p.k}",
-        estimate=back(p.estimate), lower=back(p.ci_lower), upper=back(p.ci_upper),
-        pi_lower=back(p.pi_lower), pi_upper=back(p.pi_upper),
-        note=f"I2 = {p.i2:.1f}%, tau2 = {p.tau2:.3f}",
-    )  # fmt: skip
-    a, b = result.a.rsplit("/", 1)[-1], result.b.rsplit("/", 1)[-1]
-    xlabel = measure_name(result.measure)
-    return forest_plot(rows, pooled, title=f"{a} vs {b}", xlabel=xlabel, fmt=fmt)
+def _text(analysis: Analysis, title: str) -> ForestText:
+    level = f"{analysis.choices.level:.0%}"
+    return ForestText(title=title, xlabel=analysis.measure, null=0.0, favours=analysis.favours,
+                      ci_header=f"{analysis.measure} [{level} CI]", decimals=2)  # fmt: skip
+
+
+def pooled_row(analysis: Analysis) -> PooledRow:
+    """The diamond row: model, k, estimate, CI, prediction interval and the heterogeneity line."""
+    p, back = analysis.pair.pooled, analysis.back
+    model = "Fixed-effect model" if p.method == "FE" else f"Random-effects model ({p.method})"
+    return PooledRow(label=f"{model}, k = {p.k}", estimate=back(p.estimate), lower=back(p.ci_lower), upper=back(p.ci_upper),
+                     pi_lower=back(p.pi_lower), pi_upper=back(p.pi_upper), note=heterogeneity_text(p))  # fmt: skip
+
+
+def study_rows(analysis: Analysis) -> list[ForestRow]:
+    """One row per study: its label (with the number of comparisons averaged), effect, CI and weight."""
+    rows = []
+    for study, weight in zip(analysis.pair.studies, analysis.weights()):
+        estimate, lower, upper = analysis.study_interval(study.y, study.v)
+        several = f" ({len(study.findings)} comparisons)" if len(study.findings) > 1 else ""
+        rows.append(ForestRow(study.label + several, estimate, lower, upper, weight=weight))
+    return rows
+
+
+def forest_pages(analysis: Analysis, per_page: int = PER_PAGE) -> int:
+    """How many pages the analysis's forest plot takes."""
+    return page_count(len(analysis.pair.studies), per_page)
+
+
+def analysis_forest(analysis: Analysis, fmt: str = "svg", page: int | None = None, per_page: int = PER_PAGE) -> bytes:
+    """The forest plot: study rows with weights, pooled diamond, prediction interval, heterogeneity (paged)."""
+    text = _text(analysis, analysis.title)
+    return forest_plot(study_rows(analysis), pooled_row(analysis), fmt=fmt, text=text, page=page, per_page=per_page)
+
+
+def sensitivity_forest(analysis: Analysis, kind: str, fmt: str = "svg", page: int | None = None, per_page: int = PER_PAGE) -> bytes:
+    """Leave-one-out ("without X") or cumulative ("+ X") re-poolings as rows, the full result as the diamond."""
+    if kind not in SENSITIVITY:
+        raise InvalidInput(f"sensitivity view {kind!r}: choose {' or '.join(SENSITIVITY)}")
+    steps = analysis.leave_one_out if kind == "leave-one-out" else analysis.cumulative
+    if not steps:
+        raise InvalidInput(f"{kind} needs at least two studies")
+    back = analysis.back
+    prefix = "without " if kind == "leave-one-out" else "+ "
+    rows = [ForestRow(prefix + s.label, back(s.pooled.estimate), back(s.pooled.ci_lower), back(s.pooled.ci_upper)) for s in steps]
+    text = _text(analysis, f"{analysis.title}: {kind}" + (" (by year)" if kind == "cumulative" else ""))
+    return forest_plot(rows, pooled_row(analysis), fmt=fmt, text=text, page=page, per_page=per_page)
+
+
+def analysis_funnel(analysis: Analysis, fmt: str = "svg") -> bytes:
+    """The funnel plot on the pooling scale (Fisher's z for correlations)."""
+    if fmt not in ("svg", "png"):
+        raise InvalidInput(f"funnel plot format {fmt!r}: choose svg or png")
+    studies = analysis.pair.studies
+    xlabel = "Fisher's z" if analysis.pair.scale == "r" else analysis.measure
+    fig = funnel_figure([s.y for s in studies], [math.sqrt(s.v) for s in studies], analysis.pair.pooled.estimate,
+                        analysis.choices.level, xlabel, f"{analysis.title}: funnel plot")  # fmt: skip
+    return figure_bytes(fig, fmt)

@@ -7,9 +7,10 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from evidencekg.evidence.ingest import FORMATS, AlreadyIngested, ingest
+from evidencekg.meta.analysis import Choices, analyse
 from evidencekg.meta.history import history
 from evidencekg.meta.pairs import PairPool, parse_where, pool_pair, save_derived
-from evidencekg.meta.plots import pair_forest
+from evidencekg.meta.plots import analysis_forest
 from evidencekg.meta.pooling import METHODS
 from evidencekg.settings import Settings
 from evidencekg.store.protocol import Store
@@ -59,14 +60,19 @@ def meta_history(a: str = A, b: str = B, store: Store = Depends(get_store)) -> l
     return [row.as_json() for row in history(store, a, b)]
 
 
-@router.get("/plots/meta-forest", summary="Forest plot (SVG or PNG) of a pooled pair")
+PLOT_TYPES = {"svg": "image/svg+xml", "png": "image/png", "pdf": "application/pdf"}
+
+
+@router.get("/plots/meta-forest", summary="Forest plot (SVG, PNG or multi-page PDF) of a pooled pair")
 def meta_forest(
     a: str = A, b: str = B, method: str = METHOD, level: float = LEVEL, where: list[str] = WHERE,
-    format: str = Query("svg", pattern="^(svg|png)$"), store: Store = Depends(get_store),
+    format: str = Query("svg", pattern="^(svg|png|pdf)$"),
+    page: int | None = Query(None, ge=1, description="Only this page (40 studies a page); default every page, axes repeated"),
+    store: Store = Depends(get_store),
 ) -> Response:  # fmt: skip
-    """Study rows, the pooled diamond and the prediction interval."""
-    body = pair_forest(_pool(store, a, b, method, level, where), fmt=format)
-    return Response(body, media_type="image/svg+xml" if format == "svg" else "image/png")
+    """Study names, weights, estimate [CI] column, the pooled diamond, prediction interval and heterogeneity."""
+    analysis = analyse(store, Choices.parse(a, b, method, level, where), sensitivity=False)
+    return Response(analysis_forest(analysis, format, page), media_type=PLOT_TYPES[format])
 
 
 @router.post("/api/ingest", summary="Ingest a correlation sheet or a Metapsy file", dependencies=[Depends(require_write_token)])
