@@ -184,7 +184,7 @@ def study_effects(
         per_study[study].append((r["f"].value, y, v))
         meta[study] = (r["label"].value if "label" in r else study.rsplit("/", 1)[-1], year_of(r.get("year")))  # type: ignore[arg-type]
     effects = []
-    for study, items in sorted(per_study.items(), key=lambda kv: (meta[kv[0]][1] or 0, meta[kv[0]][0])):
+    for study, items in sorted(per_study.items(), key=lambda kv: (meta[kv[0]][1] or 0, meta[kv[0]][0], kv[0])):
         y, v = _aggregate([(y, v) for _, y, v in items])
         label, year = meta[study]
         effects.append(StudyEffect(label, year, y, v, tuple(sorted(f for f, _, _ in items))))
