@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.meta_page import meta_page
 from evidencekg.settings import get_settings
 
 METAPSY = Path(__file__).resolve().parents[2] / "shared/evidence-bases/metapsy-depression-psyctr/data.csv"
@@ -101,6 +102,7 @@ def main() -> None:
     startup()
     pooling()
     ingest_and_query()
+    meta_page(METAPSY)
 
 
 if __name__ == "__main__":

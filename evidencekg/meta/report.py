@@ -7,6 +7,7 @@ import io
 
 from evidencekg.errors import InvalidInput
 from evidencekg.meta.analysis import Analysis
+from evidencekg.meta.pairs import where_text
 from evidencekg.meta.pooling import Pooled
 from evidencekg.meta.sensitivity import Step
 
@@ -40,7 +41,9 @@ def apa_summary(analysis: Analysis) -> str:
     symbol = "r" if analysis.pair.scale == "r" else ("g" if "Hedges" in analysis.measure else "estimate")
     model = "A fixed-effect" if p.method == "FE" else f"A random-effects ({p.method})"
     level = f"{p.level:.0%}"
-    return (f"{model} meta-analysis of k = {p.k} studies ({analysis.title}) gave {symbol} = {fmt(back(p.estimate))}, "
+    joiner = " vs " if analysis.pair.kind == "comparison" else " and "
+    what = joiner.join(analysis.names) + (f"; studies with {where_text(analysis.pair.where)}" if analysis.pair.where else "")
+    return (f"{model} meta-analysis of k = {p.k} studies ({what}) gave {symbol} = {fmt(back(p.estimate))}, "
             f"{level} CI [{fmt(back(p.ci_lower))}, {fmt(back(p.ci_upper))}], z = {p.zval:.2f}, {p_apa(p.pval)}; "
             f"{level} prediction interval [{fmt(back(p.pi_lower))}, {fmt(back(p.pi_upper))}]; "
             f"\u03c4\u00b2 = {p.tau2:.2f}, I\u00b2 = {p.i2:.1f}%, Q({p.q_df}) = {p.q:.2f}, {p_apa(p.q_p)}.")  # fmt: skip
