@@ -24,7 +24,7 @@ def loaded_store(project_settings: Settings) -> OxigraphStore:
     return shipped_store(project_settings)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shared_dir() -> Path:
     """The read-only shared folder next to the repository; skips where it is absent (a user's clone)."""
     path = Path(__file__).resolve().parents[2] / "shared"

@@ -7,6 +7,7 @@ import io
 import math
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -18,15 +19,17 @@ from evidencekg.meta.pairs import pool_pair
 from evidencekg.settings import get_settings
 from evidencekg.store.embedded import OxigraphStore
 from service.app import create_app
-from tests._ld_support import CHROMIUM, CHROMIUM_ARGS
+from tests._ld_support import CHROMIUM
 from tests._server import live_server
+from tests.test_home_browser import BrowserLog, browser, page
+
+__all__ = ["browser", "page"]  # the home page tests' Chromium fixtures (offline gate, error log), used here
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.shared,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium (/usr/bin/chromium) is not installed"),
 ]
-playwright_api = pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
@@ -36,15 +39,6 @@ def store(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Oxigrap
     held = shipped_store(settings)
     ingest(held, shared_dir / "evidence-bases/metapsy-depression-psyctr/data.csv", "metapsy", settings=settings)
     return held
-
-
-@pytest.fixture(scope="module")
-def shared_dir() -> Path:
-    """The read-only shared folder (module scope: the database is ingested once for these tests)."""
-    path = Path(__file__).resolve().parents[2] / "shared"
-    if not path.is_dir():
-        pytest.skip("the shared folder is not present in this checkout")
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -60,76 +54,57 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("meta-screenshots")
 
 
-def test_pick_cbt_and_waitlist_and_download(store: OxigraphStore, base_url: str, shots: Path) -> None:
-    foreign: list[str] = []
-    errors: list[str] = []
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
-        tab = context.new_page()
-        server = urlsplit(base_url).netloc
+def test_pick_cbt_and_waitlist_and_download(store: OxigraphStore, base_url: str, page: tuple[Any, BrowserLog], shots: Path) -> None:
+    tab, log = page  # a fresh Chromium page whose requests to other hosts are aborted and logged
+    tab.set_viewport_size({"width": 1280, "height": 900})
+    tab.set_default_timeout(120_000)
 
-        def gate(route: object) -> None:
-            url = route.request.url  # type: ignore[attr-defined]
-            if urlsplit(url).netloc == server or url.startswith(("data:", "blob:", "about:")):
-                route.continue_()  # type: ignore[attr-defined]
-            else:
-                foreign.append(url)
-                route.abort()  # type: ignore[attr-defined]
+    tab.goto(base_url + "/meta")
+    tab.screenshot(path=str(shots / "meta-empty.png"), full_page=True)
+    assert "cognitive behaviour therapy (" in tab.inner_text("#meta-a")  # the A list names conditions with counts
+    tab.select_option("#meta-a", "cbt")
+    assert tab.locator("#meta-result").count() == 0  # one of two chosen: nothing pooled yet
+    with tab.expect_navigation():
+        tab.select_option("#meta-b", "waitlist")  # meta.js pools as soon as both are chosen
+    query = parse_qs(urlsplit(tab.url).query)
+    assert query == {"a": ["cbt"], "b": ["waitlist"], "method": ["REML"]}  # the shareable address
 
-        tab.route("**/*", gate)
-        tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        tab.on("pageerror", lambda e: errors.append(str(e)))
-        tab.set_default_timeout(120_000)
+    expected = pool_pair(store, "cbt", "waitlist", "REML").pooled
+    shown = tab.locator('dd[data-key="estimate"]')
+    assert float(shown.get_attribute("data-value")) == expected.estimate
+    assert shown.inner_text() == f"{expected.estimate:.2f}"
+    assert tab.inner_text('dd[data-key="k"]') == str(expected.k)
+    assert tab.inner_text('dd[data-key="ci"]') == f"[{expected.ci_lower:.2f}, {expected.ci_upper:.2f}]"
+    assert tab.inner_text('dd[data-key="pi"]') == f"[{expected.pi_lower:.2f}, {expected.pi_upper:.2f}]"
+    assert f"I\u00b2 = {expected.i2:.1f}%" in tab.inner_text("#meta-apa")
 
-        tab.goto(base_url + "/meta")
-        tab.screenshot(path=str(shots / "meta-empty.png"), full_page=True)
-        assert "cognitive behaviour therapy (" in tab.inner_text("#meta-a")  # the A list names conditions with counts
-        tab.select_option("#meta-a", "cbt")
-        assert tab.locator("#meta-result").count() == 0  # one of two chosen: nothing pooled yet
-        with tab.expect_navigation():
-            tab.select_option("#meta-b", "waitlist")  # meta.js pools as soon as both are chosen
-        query = parse_qs(urlsplit(tab.url).query)
-        assert query == {"a": ["cbt"], "b": ["waitlist"], "method": ["REML"]}  # the shareable address
+    tab.wait_for_function(
+        "() => [...document.querySelectorAll('.meta-plots img')].every(i => i.complete && i.naturalWidth > 0)", timeout=180_000
+    )
+    pages = tab.locator("#meta-forest img").count()
+    assert pages == math.ceil(expected.k / 40)
+    tab.screenshot(path=str(shots / "meta-cbt-waitlist.png"), full_page=False)
+    tab.screenshot(path=str(shots / "meta-cbt-waitlist-full.png"), full_page=True)
 
-        expected = pool_pair(store, "cbt", "waitlist", "REML").pooled
-        shown = tab.locator('dd[data-key="estimate"]')
-        assert float(shown.get_attribute("data-value")) == expected.estimate
-        assert shown.inner_text() == f"{expected.estimate:.2f}"
-        assert tab.inner_text('dd[data-key="k"]') == str(expected.k)
-        assert tab.inner_text('dd[data-key="ci"]') == f"[{expected.ci_lower:.2f}, {expected.ci_upper:.2f}]"
-        assert tab.inner_text('dd[data-key="pi"]') == f"[{expected.pi_lower:.2f}, {expected.pi_upper:.2f}]"
-        assert f"I\u00b2 = {expected.i2:.1f}%" in tab.inner_text("#meta-apa")
+    downloads = {}
+    for label in ("studies (CSV)", "forest plot (SVG)", "forest plot (PNG)", "funnel plot (PNG)"):
+        with tab.expect_download(timeout=180_000) as info:
+            tab.click(f"#meta-downloads a:text-is('{label}')")
+        path = shots / info.value.suggested_filename
+        assert path.name.startswith("cbt-vs-waitlist-")
+        info.value.save_as(path)
+        downloads[label] = path.read_bytes()
+    rows = list(csv.DictReader(io.StringIO(downloads["studies (CSV)"].decode())))
+    assert len(rows) == expected.k + 1 and float(rows[-1]["estimate"]) == pytest.approx(expected.estimate)
+    assert b"cognitive behaviour therapy vs waitlist" in downloads["forest plot (SVG)"]
+    assert downloads["forest plot (PNG)"].startswith(b"\x89PNG") and downloads["funnel plot (PNG)"].startswith(b"\x89PNG")
 
-        tab.wait_for_function(
-            "() => [...document.querySelectorAll('.meta-plots img')].every(i => i.complete && i.naturalWidth > 0)", timeout=180_000
-        )
-        pages = tab.locator("#meta-forest img").count()
-        assert pages == math.ceil(expected.k / 40)
-        tab.screenshot(path=str(shots / "meta-cbt-waitlist.png"), full_page=False)
-        tab.screenshot(path=str(shots / "meta-cbt-waitlist-full.png"), full_page=True)
+    tab.click("#meta-leave-one-out summary")
+    assert tab.locator("#meta-leave-one-out tbody tr").count() == expected.k
 
-        downloads = {}
-        for label in ("studies (CSV)", "forest plot (SVG)", "forest plot (PNG)", "funnel plot (PNG)"):
-            with tab.expect_download(timeout=180_000) as info:
-                tab.click(f"#meta-downloads a:text-is('{label}')")
-            path = shots / info.value.suggested_filename
-            info.value.save_as(path)
-            downloads[label] = path.read_bytes()
-        rows = list(csv.DictReader(io.StringIO(downloads["studies (CSV)"].decode())))
-        assert len(rows) == expected.k + 1 and float(rows[-1]["estimate"]) == pytest.approx(expected.estimate)
-        assert b"cognitive behaviour therapy vs waitlist" in downloads["forest plot (SVG)"]
-        assert downloads["forest plot (PNG)"].startswith(b"\x89PNG") and downloads["funnel plot (PNG)"].startswith(b"\x89PNG")
-
-        tab.click("#meta-leave-one-out summary")
-        assert tab.locator("#meta-leave-one-out tbody tr").count() == expected.k
-
-        tab.select_option('select[data-characteristic="format"]', "format=ind")  # a filter re-pools
-        tab.wait_for_url("**where=format%3Dind**")
-        subgroup = analyse(store, Choices.parse("cbt", "waitlist", where=["format=ind"]), sensitivity=False).pair.pooled
-        assert tab.inner_text('dd[data-key="k"]') == str(subgroup.k) and subgroup.k < expected.k
-        tab.screenshot(path=str(shots / "meta-cbt-waitlist-individual.png"), full_page=False)
-        context.close()
-        browser.close()
-    assert not foreign, foreign
-    assert not errors, errors
+    tab.select_option('select[data-characteristic="format"]', "format=ind")  # a filter re-pools
+    tab.wait_for_url("**where=format%3Dind**")
+    subgroup = analyse(store, Choices.parse("cbt", "waitlist", where=["format=ind"]), sensitivity=False).pair.pooled
+    assert tab.inner_text('dd[data-key="k"]') == str(subgroup.k) and subgroup.k < expected.k
+    tab.screenshot(path=str(shots / "meta-cbt-waitlist-individual.png"), full_page=False)
+    assert log.clean(), log

@@ -56,7 +56,7 @@ class Result:
     notes: list[str]
     forest_pages: list[str]
     funnel: str
-    downloads: list[tuple[str, str]]
+    downloads: list[tuple[str, str, str]]  # (label, address, file name)
     leave_one_out: list[SensitivityRow]
     cumulative: list[SensitivityRow]
     sensitivity_plots: list[tuple[str, str]]
@@ -126,16 +126,17 @@ def result_view(analysis: Analysis) -> Result:
     params = analysis.choices.params()
     pages = forest_pages(analysis)
     forest = [_href("/plots/meta-forest", params, page=str(n)) for n in range(1, pages + 1)]
+    stem = f"{analysis.pair.a.rsplit('/', 1)[-1]}-vs-{analysis.pair.b.rsplit('/', 1)[-1]}"
     downloads = [
-        ("studies (CSV)", _href("/meta/table/studies.csv", params)),
-        ("leave-one-out (CSV)", _href("/meta/table/leave-one-out.csv", params)),
-        ("cumulative (CSV)", _href("/meta/table/cumulative.csv", params)),
-        ("forest plot (SVG)", _href("/plots/meta-forest", params, format="svg")),
-        ("forest plot (PNG)", _href("/plots/meta-forest", params, format="png")),
-        ("forest plot (PDF, one page per 40 studies)", _href("/plots/meta-forest", params, format="pdf")),
-        ("funnel plot (SVG)", _href("/plots/meta-funnel", params, format="svg")),
-        ("funnel plot (PNG)", _href("/plots/meta-funnel", params, format="png")),
-        ("JSON (API)", _href("/api/meta", params)),
+        ("studies (CSV)", _href("/meta/table/studies.csv", params), f"{stem}-studies.csv"),
+        ("leave-one-out (CSV)", _href("/meta/table/leave-one-out.csv", params), f"{stem}-leave-one-out.csv"),
+        ("cumulative (CSV)", _href("/meta/table/cumulative.csv", params), f"{stem}-cumulative.csv"),
+        ("forest plot (SVG)", _href("/plots/meta-forest", params, format="svg"), f"{stem}-forest.svg"),
+        ("forest plot (PNG)", _href("/plots/meta-forest", params, format="png"), f"{stem}-forest.png"),
+        ("forest plot (PDF, one page per 40 studies)", _href("/plots/meta-forest", params, format="pdf"), f"{stem}-forest.pdf"),
+        ("funnel plot (SVG)", _href("/plots/meta-funnel", params, format="svg"), f"{stem}-funnel.svg"),
+        ("funnel plot (PNG)", _href("/plots/meta-funnel", params, format="png"), f"{stem}-funnel.png"),
+        ("JSON (API)", _href("/api/meta", params), f"{stem}.json"),
     ]
     notes = [analysis.pair.aggregation_note()]
     if analysis.pair.excluded:
