@@ -203,7 +203,9 @@ class _Canvas:
             ax.annotate(f"{right} \u2192", xy=(self.text.null, 0), xytext=(4, -36), ha="left", **common)  # type: ignore[arg-type]
 
     def _ci_x(self) -> float:
-        return self.width - 0.1 if self._ci_align() == "right" else CI_X
+        if self._ci_align() == "right":
+            return self.width - 0.1
+        return CI_X if self.weights else PLOT_RIGHT + 0.3  # no weight column: the numbers follow the plot
 
     def _ci_align(self) -> str:
         return "left" if self.width > WIDTH else "right"  # a notes column follows the numbers: left-align both

@@ -31,7 +31,7 @@ def bounded(value: float, decimals: int = 2) -> str:
 
 def heterogeneity_text(p: Pooled) -> str:
     """`Heterogeneity: tau2 = 0.36, I2 = 88.5%, Q(110) = 702.82, p < .001` (Unicode superscripts)."""
-    return f"Heterogeneity: \u03c4\u00b2 = {p.tau2:.2f}, I\u00b2 = {p.i2:.1f}%, Q({p.q_df}) = {p.q:.2f}, {p_apa(p.q_p)}"
+    return f"Heterogeneity: \u03c4\u00b2 = {p.tau2:.3f}, I\u00b2 = {p.i2:.1f}%, Q({p.q_df}) = {p.q:.2f}, {p_apa(p.q_p)}"
 
 
 def apa_summary(analysis: Analysis) -> str:
@@ -46,7 +46,7 @@ def apa_summary(analysis: Analysis) -> str:
     return (f"{model} meta-analysis of k = {p.k} studies ({what}) gave {symbol} = {fmt(back(p.estimate))}, "
             f"{level} CI [{fmt(back(p.ci_lower))}, {fmt(back(p.ci_upper))}], z = {p.zval:.2f}, {p_apa(p.pval)}; "
             f"{level} prediction interval [{fmt(back(p.pi_lower))}, {fmt(back(p.pi_upper))}]; "
-            f"\u03c4\u00b2 = {p.tau2:.2f}, I\u00b2 = {p.i2:.1f}%, Q({p.q_df}) = {p.q:.2f}, {p_apa(p.q_p)}.")  # fmt: skip
+            f"\u03c4\u00b2 = {p.tau2:.3f}, I\u00b2 = {p.i2:.1f}%, Q({p.q_df}) = {p.q:.2f}, {p_apa(p.q_p)}.")  # fmt: skip
 
 
 def _csv(header: list[str], rows: list[list[object]]) -> str:
