@@ -1,1 +1,1 @@
-"""Meta-analysis: pooling, inputs, sensitivity, pairs from the store, history and plots."""
+"""Meta-analysis: pooling, inputs, sensitivity, pairs from the store, one analysis with its pick lists, reports, history and plots."""

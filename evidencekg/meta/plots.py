@@ -37,7 +37,7 @@ def study_rows(analysis: Analysis) -> list[ForestRow]:
     return rows
 
 
-def forest_pages(analysis: Analysis, per_page: int = PER_PAGE) -> int:
+def forest_page_count(analysis: Analysis, per_page: int = PER_PAGE) -> int:
     """How many pages the analysis's forest plot takes."""
     return page_count(len(analysis.pair.studies), per_page)
 

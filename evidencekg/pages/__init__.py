@@ -1,1 +1,1 @@
-"""What pages show: resource views for HTML/RDF pages and store statistics."""
+"""What pages show: resource views for HTML/RDF pages, store statistics and the meta-analysis page."""

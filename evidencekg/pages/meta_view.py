@@ -9,7 +9,7 @@ from evidencekg.errors import EvidenceKGError, outcome_for
 from evidencekg.meta.analysis import Analysis, Choices, analyse
 from evidencekg.meta.choices import Filter, Menu, Option, filters, menu
 from evidencekg.meta.forest import fixed
-from evidencekg.meta.plots import forest_pages
+from evidencekg.meta.plots import forest_page_count
 from evidencekg.meta.pooling import METHODS
 from evidencekg.meta.report import apa_summary, p_apa
 from evidencekg.meta.sensitivity import Step
@@ -124,7 +124,7 @@ def statistics(analysis: Analysis) -> list[Statistic]:
 def result_view(analysis: Analysis) -> Result:
     """The numbers, sentences, plot addresses and downloads of one analysis."""
     params = analysis.choices.params()
-    pages = forest_pages(analysis)
+    pages = forest_page_count(analysis)
     forest = [_href("/plots/meta-forest", params, page=str(n)) for n in range(1, pages + 1)]
     stem = f"{analysis.pair.a.rsplit('/', 1)[-1]}-vs-{analysis.pair.b.rsplit('/', 1)[-1]}"
     downloads = [
