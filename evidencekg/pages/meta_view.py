@@ -13,6 +13,7 @@ from evidencekg.meta.plots import forest_page_count
 from evidencekg.meta.pooling import METHODS
 from evidencekg.meta.report import apa_summary, p_apa
 from evidencekg.meta.sensitivity import Step
+from evidencekg.model.conditions import characteristic_label
 from evidencekg.store.protocol import Store
 
 GROUPS = {"construct": "Constructs", "intervention": "Interventions", "comparator": "Comparators"}
@@ -74,7 +75,7 @@ class MetaPage:
     a_groups: list[tuple[str, list[Option]]]
     b_groups: list[tuple[str, list[Option]]]
     methods: list[tuple[str, str]]
-    filters: list[tuple[Filter, str, str]]  # (filter, label, chosen value)
+    filters: list[tuple[Filter, str, str, list[tuple[str, str, int]]]]  # (filter, label, chosen value, (value, label, n))
     pairs: list[tuple[str, str, int, int, str]]  # (A label, B label, studies, findings, href)
     result: Result | None = None
     error: str | None = None
@@ -177,7 +178,8 @@ def meta_page(store: Store, a: str = "", b: str = "", method: str = "REML", leve
             view.error, view.status = str(exc), (outcome.status if outcome else 500)
     elif a or b:
         view.error, view.status = "choose both A and B", 400
-    view.filters = [(f, FILTER_NAMES.get(f.name, f.name.replace("_", " ")), chosen.get(f.name, ""))
+    view.filters = [(f, FILTER_NAMES.get(f.name, f.name.replace("_", " ")), chosen.get(f.name, ""),
+                     [(value, characteristic_label(f.name, value), n) for value, n in f.values])
                     for f in filters(store, pair_key, frozenset(chosen))]  # fmt: skip
     return view
 
