@@ -317,3 +317,41 @@ def test_aggregate_equals_metafor_aggregate(models_reference: list[dict[str, obj
         assert sorted(ours) == sorted(ref["study"])  # type: ignore[arg-type]
         for study, y, v in zip(ref["study"], ref["yi"], ref["vi"]):  # type: ignore[arg-type]
             assert _close(ours[study][0], y) and _close(ours[study][1], v), (study, ref["rho"], ref["weighted"])
+
+
+def test_cli_contract_mods_bias_multilevel(models_reference: list[dict[str, object]], tmp_path: Path) -> None:
+    """`meta pool --mods`, `meta bias` and `meta multilevel --cluster` print metafor's numbers under the issue's keys."""
+    runner = CliRunner()
+    data = _kind(models_reference, "data", dataset="bcg")[0]
+    sheet = tmp_path / "bcg.csv"
+    rows = zip(data["yi"], data["vi"], data["ablat"], data["year"], data["alloc"])  # type: ignore[call-overload]
+    sheet.write_text("study,yi,vi,ablat,year,alloc\n" + "".join(f"t{i},{y!r},{v!r},{a},{yr},{al}\n" for i, (y, v, a, yr, al) in enumerate(rows)))
+    result = runner.invoke(app, ["meta", "pool", str(sheet), "--mods", "ablat,year,alloc", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    ref, coefficients = _kind(models_reference, "metareg", test="z")[0], _kind(models_reference, "coefficients", test="z")[0]
+    assert {"estimate", "ci_lower", "pi_lower", "tau2", "i2"} <= set(out)  # today's keys stay
+    assert [c["name"] for c in out["coefficients"]] == coefficients["name"]
+    assert set(out["coefficients"][0]) >= {"name", "estimate", "se", "ci_lower", "ci_upper", "pval"}
+    assert _close([c["estimate"] for c in out["coefficients"]], coefficients["estimate"])
+    for key in ("qm", "qm_p", "qe", "qe_p"):
+        assert _close(out[key], ref[key]), key
+    assert _close(out["r2"], ref["r2"], I2_TOL)
+
+    bias_ref = _kind(models_reference, "bias", dataset="bcg")[0]
+    out = json.loads(runner.invoke(app, ["meta", "bias", str(sheet), "--format", "json"]).stdout)
+    assert _close(out["egger"]["z"], bias_ref["egger_z"]) and _close(out["egger"]["p"], bias_ref["egger_p"])
+    assert _close(out["ranktest"]["tau"], bias_ref["rank_tau"]) and _close(out["ranktest"]["p"], bias_ref["rank_p"])
+    tf = out["trimfill"]
+    assert (tf["k0"], tf["side"]) == (bias_ref["k0"], bias_ref["side"])
+    assert _close([tf["estimate"], tf["ci_lower"], tf["ci_upper"]], [bias_ref["tf_estimate"], bias_ref["tf_ci_lower"], bias_ref["tf_ci_upper"]])
+    assert "fail-safe" in out["fail_safe_n"]["label"]
+
+    ml = _kind(models_reference, "multilevel", dataset="konstantopoulos2011")[0]
+    sheet = tmp_path / "schools.csv"
+    sheet.write_text("district,yi,vi\n" + "".join(f"{c},{y!r},{v!r}\n" for c, y, v in zip(ml["cluster"], ml["yi"], ml["vi"])))  # type: ignore[call-overload]
+    result = runner.invoke(app, ["meta", "multilevel", str(sheet), "--cluster", "district", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert _close([out[k] for k in ("estimate", "se", "ci_lower", "ci_upper")], [ml[k] for k in ("estimate", "se", "ci_lower", "ci_upper")])
+    assert _close(out["sigma2"], ml["sigma2"]) and _close(out["robust"]["se"], ml["robust_se"])

@@ -96,7 +96,8 @@ def where_sparql(where: Where) -> tuple[str, dict[str, ox.Literal]]:
         if equal:
             for j, value in enumerate(equal):
                 bindings[f"want{i}_{j}"] = ox.Literal(value)
-            tests.append("LCASE(STR(?wv%d)) IN (%s)" % (i, ", ".join(f"LCASE(STR(?want{i}_{j}))" for j in range(len(equal)))))
+            alternatives = ", ".join(f"LCASE(STR(?want{i}_{j}))" for j in range(len(equal)))
+            tests.append(f"LCASE(STR(?wv{i})) IN ({alternatives})")
         for j, (op, value) in enumerate(w for w in wanted if w[0] != "="):
             bindings[f"cmp{i}_{j}"] = ox.Literal(value)
             if op == "!=":
