@@ -113,8 +113,10 @@ def statistics(analysis: Analysis) -> list[Statistic]:
         Statistic("findings", "comparisons pooled", str(len(analysis.pair.findings)), len(analysis.pair.findings)),
         Statistic("estimate", analysis.measure, fixed(back(p.estimate), 2), back(p.estimate)),
         Statistic("ci", f"{level} CI", f"[{fixed(back(p.ci_lower), 2)}, {fixed(back(p.ci_upper), 2)}]"),
-        Statistic("pi", f"{level} prediction interval", f"[{fixed(back(p.pi_lower), 2)}, {fixed(back(p.pi_upper), 2)}]"),
-        Statistic("pval", "p (z-test)", p_apa(p.pval).removeprefix("p "), p.pval),
+        Statistic("pi", f"{level} prediction interval",
+                  "none (fixed-effect model)" if p.pi_lower is None or p.pi_upper is None
+                  else f"[{fixed(back(p.pi_lower), 2)}, {fixed(back(p.pi_upper), 2)}]"),
+        Statistic("pval", "p (z-test)" if p.test == "z" else f"p (Knapp-Hartung t, df = {p.df})", p_apa(p.pval).removeprefix("p "), p.pval),
         Statistic("tau2", "\u03c4\u00b2", f"{p.tau2:.3f}", p.tau2),
         Statistic("i2", "I\u00b2", f"{p.i2:.1f}%", p.i2),
         Statistic("q", f"Q (df = {p.q_df})", f"{p.q:.2f}", p.q),
