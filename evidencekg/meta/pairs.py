@@ -197,6 +197,17 @@ def study_effects(
     if not rows:
         only = f" with {where_text(where)}" if where else ""
         raise PairError(f"no primary-study findings between {a} and {b}{only} in the store")
+    return effects_from_rows(rows, f"between {a} and {b}")
+
+
+Row = dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]
+
+
+def effects_from_rows(rows: list[Row], between: str) -> tuple[str, Scale, list[StudyEffect], str | None, list[str]]:
+    """One effect per study from rows of INPUTS' variables (?f ?study ?label ?year ?est ?se ?n ?measure ?outcome).
+
+    The most frequent measure is pooled; Pearson r on Fisher's z (needs n), other measures need a standard error.
+    """
     counts: dict[str, int] = defaultdict(int)
     for r in rows:
         counts[r["measure"].value] += 1
@@ -229,7 +240,7 @@ def study_effects(
         label, year = meta[study]
         effects.append(StudyEffect(label, year, y, v, tuple(sorted(f for f, _, _ in items))))
     if not effects:
-        raise PairError(f"none of the findings between {a} and {b} can be pooled: " + "; ".join(excluded[:5]))
+        raise PairError(f"none of the findings {between} can be pooled: " + "; ".join(excluded[:5]))
     return measure, scale, effects, (outcomes.pop() if len(outcomes) == 1 else None), sorted(excluded)
 
 
