@@ -5,7 +5,6 @@ The screenshots go under pytest's basetemp (`pages-screenshots*`): open them and
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,27 +12,18 @@ import pytest
 
 from evidencekg.network.build import FINDING, build_network
 from evidencekg.network.collapse import STUDIES, collapse_studies
-from evidencekg.settings import get_settings
 from evidencekg.store.embedded import OxigraphStore
-from service.app import create_app
 from tests._ld_support import CHROMIUM
-from tests._server import live_server
 from tests.test_home_browser import BrowserLog, browser, page
+from tests.test_meta_browser import base_url, store
 
-__all__ = ["browser", "page"]  # the home page tests' Chromium fixtures (offline gate, error log), used here
+__all__ = ["base_url", "browser", "page", "store"]  # Chromium fixtures (offline gate, error log); the real-size server
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.shared,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium (/usr/bin/chromium) is not installed"),
 ]
-
-
-@pytest.fixture(scope="module")
-def base_url(metapsy_store: OxigraphStore, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    settings = get_settings(var_dir=tmp_path_factory.mktemp("var"), memory=True, endpoint=None)
-    with live_server(create_app(metapsy_store, settings)) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")
