@@ -132,10 +132,10 @@ def write_and_query(store: OxigraphStore, settings: Settings, rounds: int = 7) -
 def sheet(rows: int) -> bytes:
     """A correlation sheet of `rows` rows over shipped constructs (docs/sheet-format.md)."""
     pairs = [("attachment anxiety", "therapeutic alliance"), ("attachment avoidance", "therapeutic alliance")]
-    lines = ["study,authors,year,n,r,construct_a,construct_b,doi"]
+    lines = ["study,authors,year,title,n,r,construct_a,construct_b,doi"]
     for i in range(rows):
         a, b = pairs[i % 2]
-        lines.append(f"s{i},Bench {i},{2000 + i % 20},{50 + i % 400},{(i % 17 - 8) / 40:.3f},{a},{b},10.5555/bench.{i}")
+        lines.append(f"s{i},Bench {i},{2000 + i % 20},A benchmark study {i},{50 + i % 400},{(i % 17 - 8) / 40:.3f},{a},{b},10.5555/bench.{i}")
     return ("\n".join(lines) + "\n").encode()
 
 
