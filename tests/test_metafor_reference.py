@@ -20,6 +20,7 @@ from evidencekg.meta.influence import influence
 from evidencekg.meta.moderators import meta_regression, subgroups
 from evidencekg.meta.multilevel import aggregate, robust, three_level
 from evidencekg.meta.pooling import METHODS, pool
+from evidencekg.store.embedded import OxigraphStore
 from tests._metafor import run_r
 
 TOL, I2_TOL = 1e-4, 0.01
@@ -382,20 +383,7 @@ emit(kind = "rob", levels = aslist(as.character(lv)), estimate = aslist(sapply(f
 """
 
 
-@pytest.fixture(scope="module")
-def metapsy_store(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """The shipped evidence and the whole Metapsy depression database (about a minute to ingest)."""
-    from evidencekg.evidence.ingest import ingest
-    from evidencekg.load.shipped import shipped_store
-    from evidencekg.settings import get_settings
-
-    settings = get_settings(var_dir=tmp_path_factory.mktemp("var"), memory=True, endpoint=None)
-    held = shipped_store(settings)
-    ingest(held, shared_dir / "evidence-bases/metapsy-depression-psyctr/data.csv", "metapsy", settings=settings)
-    return held
-
-
-def test_store_pair_aggregation_choices_equal_metafor_aggregate(r_env: None, metapsy_store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_store_pair_aggregation_choices_equal_metafor_aggregate(r_env: None, metapsy_store: OxigraphStore, tmp_path: Path) -> None:
     """`meta pair cbt waitlist` under every --aggregate/--weighted/--rho/--test equals aggregate() + rma(); subgroups by rob."""
     from evidencekg.meta.pairs import Aggregation, pool_pair
     from evidencekg.meta.studies import pair_subgroups
