@@ -222,7 +222,7 @@ def _commit_delta(store: Store, view: Overlay, update: str, settings: Settings, 
     added, removed = view.added, view.removed
     check_literal_sizes(added, settings.max_literal_bytes)
     if added or removed:
-        check_shapes(view.store, view, added | removed, settings)
+        check_shapes(Overlay(view.store), view, added | removed, settings)
     same_graphs = view.graphs == view.graphs_before
     if exact_delta and same_graphs and not _has_blank_nodes(added | removed):
         commit = delta_update(sorted(removed, key=str), sorted(added, key=str))
@@ -263,7 +263,7 @@ def _commit_copy(store: Store, update: str, settings: Settings, exact_delta: boo
     if added or removed:
         previous = ox.Store()
         previous.extend(before_list)
-        check_shapes(previous, copy, added | removed, settings)
+        check_shapes(Overlay(previous), Overlay(copy), added | removed, settings)
     if exact_delta and same_graphs and not _has_blank_nodes(added | removed):
         commit = delta_update(sorted(removed, key=str), sorted(added, key=str))
     else:
