@@ -157,6 +157,17 @@ def study_effects(
     if not rows:
         only = f" with {where_text(where)}" if where else ""
         raise PairError(f"no primary-study findings between {a} and {b}{only} in the store")
+    return effects_from_rows(rows, f"between {a} and {b}")
+
+
+Row = dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]
+
+
+def effects_from_rows(rows: list[Row], between: str) -> tuple[str, Scale, list[StudyEffect], str | None, list[str]]:
+    """One effect per study from rows of INPUTS' variables (?f ?study ?label ?year ?est ?se ?n ?measure ?outcome).
+
+    The most frequent measure is pooled; Pearson r on Fisher's z (needs n), other measures need a standard error.
+    """
     counts: dict[str, int] = defaultdict(int)
     for r in rows:
         counts[r["measure"].value] += 1
@@ -189,11 +200,13 @@ def study_effects(
         label, year = meta[study]
         effects.append(StudyEffect(label, year, y, v, tuple(sorted(f for f, _, _ in items))))
     if not effects:
-        raise PairError(f"none of the findings between {a} and {b} can be pooled: " + "; ".join(excluded[:5]))
+        raise PairError(f"none of the findings {between} can be pooled: " + "; ".join(excluded[:5]))
     return measure, scale, effects, (outcomes.pop() if len(outcomes) == 1 else None), sorted(excluded)
 
 
-def pool_pair(store: Store, a: str, b: str, method: str = "REML", level: float = 0.95, where: Where = ()) -> PairPool:
+def pool_pair(
+    store: Store, a: str, b: str, method: str = "REML", level: float = 0.95, where: Where = (), test: str = "z",
+) -> PairPool:
     """Pool the primary-study findings between two constructs, or an intervention vs a comparator condition.
 
     `where` keeps only findings with those study characteristics (a subgroup, e.g. format=ind).
@@ -202,7 +215,7 @@ def pool_pair(store: Store, a: str, b: str, method: str = "REML", level: float =
     if a_kind != b_kind:
         raise PairError(f"{a!r} is a {a_kind} and {b!r} a {b_kind}: give two constructs or two conditions")
     measure, scale, effects, outcome, excluded = study_effects(store, a_iri, b_iri, a_kind, where)
-    pooled = pool([e.y for e in effects], [e.v for e in effects], method, level)
+    pooled = pool([e.y for e in effects], [e.v for e in effects], method, level, test, confint=True)
     kind = "association" if a_kind == "construct" else "comparison"
     return PairPool(a_iri, b_iri, kind, measure, scale, effects, pooled, outcome, excluded, where)
 
@@ -219,7 +232,8 @@ def pooling_method_text(result: PairPool) -> str:
     scale = "on Fisher's z, back-transformed to r" if result.scale == "r" else "on the effect's own scale"
     only = f" (only findings with study characteristics {where_text(result.where)})" if result.where else ""
     return (f"evidencekg {model} inverse-variance pooling of {p.k} studies {scale}{only}; several effects of one "
-            f"study averaged assuming correlation {WITHIN_STUDY_RHO}; z-based {p.level:.0%} CI")  # fmt: skip
+            f"study averaged assuming correlation {WITHIN_STUDY_RHO}; "
+            f"{'z-based' if p.test == 'z' else f'Knapp-Hartung t-based (df = {p.df})'} {p.level:.0%} CI")  # fmt: skip
 
 
 def derived_batch(store: Store, result: PairPool, now: datetime | None = None) -> Batch:
