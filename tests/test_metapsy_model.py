@@ -95,10 +95,10 @@ def test_arms_measurements_risk_of_bias_and_log_rr(loaded_store: OxigraphStore, 
     # the three-arm trial: two comparisons share one Waitlist arm, and a query sees it
     shared = loaded_store.select(P + """SELECT ?arm ?n WHERE { ?f1 ekg:comparatorArm ?arm . ?f2 ekg:comparatorArm ?arm .
         FILTER (STR(?f1) < STR(?f2)) ?arm ekg:randomisedCount ?n ; ekg:armCondition ?c . ?s ekg:hasArm ?arm }""")
-    assert [(r["arm"].value.rsplit("/", 1)[-1], r["n"].value) for r in shared] == [("data-ptsd-psyctr-data-otter-2019-waitlist", "23")]
-    arms = values(loaded_store, f"SELECT ?a WHERE {{ <{ID}study/data-ptsd-psyctr-data-otter-2019> ekg:hasArm ?a }} ORDER BY ?a")
-    assert [a.rsplit("/", 1)[-1] for a in arms] == [f"data-ptsd-psyctr-data-otter-2019-{c}" for c in ("emdr", "tf-cbt", "waitlist")]
-    assert values(loaded_store, f"SELECT ?n WHERE {{ <{ID}arm/data-ptsd-psyctr-data-otter-2019-waitlist> ekg:analysedCount ?n }}") == ["21"]
+    assert [(r["arm"].value.rsplit("/", 1)[-1], r["n"].value) for r in shared] == [("otter-2019-waitlist", "23")]
+    arms = values(loaded_store, f"SELECT ?a WHERE {{ <{ID}study/otter-2019> ekg:hasArm ?a }} ORDER BY ?a")
+    assert [a.rsplit("/", 1)[-1] for a in arms] == [f"otter-2019-{c}" for c in ("emdr", "tf-cbt", "waitlist")]
+    assert values(loaded_store, f"SELECT ?n WHERE {{ <{ID}arm/otter-2019-waitlist> ekg:analysedCount ?n }}") == ["21"]
     # a measurement per finding: construct, instrument, rater, time point and weeks
     measured = loaded_store.select(P + f"""SELECT ?m ?weeks ?rater WHERE {{ ?f prov:wasDerivedFrom/dcterms:isPartOf {doc} ;
         ekg:hasMeasurement ?x . ?x ekg:measuresConstruct <{ID}construct/ptsd> ; ekg:instrument/skos:prefLabel ?m ;
@@ -118,7 +118,7 @@ def test_arms_measurements_risk_of_bias_and_log_rr(loaded_store: OxigraphStore, 
         ekg:alsoExpressedAs [ ekg:effectSizeMeasure obo:STATO_0000245 ; ekg:transformation obo:OBI_0200094 ;
         ekg:estimate ?lrr ; ekg:standardError ?se ] }""")
     assert [(r["g"].value, r["lrr"].value, r["se"].value) for r in expressed] == [("0.5", "0.4", "0.15")]
-    assert values(loaded_store, f"SELECT ?d WHERE {{ <{ID}study/data-ptsd-psyctr-data-pike-2021> ekg:studyDesign ?d }}") == [
+    assert values(loaded_store, f"SELECT ?d WHERE {{ <{ID}study/pike-2021> ekg:studyDesign ?d }}") == [
         "https://w3id.org/evidencekg/ontology#RandomisedControlledTrial"]
 
 
@@ -152,6 +152,27 @@ def test_without_doi_or_outcome_the_import_stops_and_names_the_option(loaded_sto
     assert len(loaded_store) == before
     result = CliRunner().invoke(app, ["ingest", str(tmp_path / "no-outcome" / "data.csv"), "--store", str(tmp_path / "s")])
     assert result.exit_code != 0 and "--outcome" in result.output
+
+
+def test_the_same_trial_in_two_databases_is_one_study_with_both_sources(loaded_store: OxigraphStore, project_settings: Settings, tmp_path: Path) -> None:
+    ingest(loaded_store, write_database(tmp_path / "ptsd"), name="ptsd", settings=project_settings)
+    second = [row.copy() for row in ROWS]
+    second[0][1] = second[1][1] = "Otter 2019"  # spelled differently, but the same DOI: the same trial
+    second[2][25] = "Pike P (2021). Another trial, as the second database cites it."  # no DOI: author, year and arms match
+    third = [["1", "Pike, 2021", "EMDR", "wl", "NA", "NA", "0,3", "0,2", "msd", "pcl-5", "self-report", "30", "30", "30", "30",
+              "2021", "NA", "post", "1", "1", "sr", "1", "3", "NA", "NA", "Pike Q (2021). A different trial.", "NA"]]  # fmt: skip
+    for name, rows in (("second", second), ("third", third)):
+        folder = write_database(tmp_path / name, rows)
+        (folder / "metadata" / "shorthand.txt").write_text(f"ptsd-{name}\n")
+        (folder / "README.md").write_text(README.replace("test-ptsd-psyctr", f"test-ptsd-{name}"))
+        ingest(loaded_store, folder, name=name, settings=project_settings)
+    studies = loaded_store.select(P + """SELECT ?s (COUNT(DISTINCT ?doc) AS ?sources) (COUNT(DISTINCT ?d) AS ?datasets) WHERE {
+        ?s a ekg:PrimaryStudy ; prov:wasDerivedFrom/dcterms:isPartOf ?doc . ?f ekg:fromStudy ?s ; ekg:reportedIn ?d }
+        GROUP BY ?s ORDER BY ?s""")
+    got = [(r["s"].value.rsplit("/", 1)[-1], int(r["sources"].value), int(r["datasets"].value)) for r in studies]
+    assert got == [("otter-2019", 2, 2), ("pike-2021", 2, 2), ("pike-2021-third", 1, 1)]  # a different trial stays apart
+    with pytest.raises(IngestError, match="same comparison as row 1"):
+        ingest(loaded_store, write_database(tmp_path / "twice", [*third, third[0]]), name="twice", settings=project_settings)
 
 
 @pytest.mark.shared

@@ -10,6 +10,7 @@ from rdflib import RDF, XSD, Literal, URIRef
 
 from evidencekg.evidence.batch import Batch, decimal, find_doi, rater, slug, table_batch
 from evidencekg.evidence.metapsy_source import Credit, data_file, read_credit
+from evidencekg.evidence.metapsy_studies import Trial, study_iris
 from evidencekg.evidence.metapsy_trials import (
     Arms,
     cell,
@@ -161,12 +162,28 @@ class MetapsyRows:
         self.tool = risk_tool(credit.risk_of_bias_method)
         self.randomised = credit.randomised
         self.studies: set[URIRef] = set()
+        self.conditions_of: dict[str, URIRef] = {}
+        trials: dict[str, Trial] = {}
+        for row in table.rows:  # each label's trial: year, DOI, arms, to match studies other sources hold
+            label = text(table, row, "study", required=True) or ""
+            trial = trials.setdefault(label, Trial(label, cell(table, row, "year")))
+            doi = find_doi(cell(table, row, "full_ref") or "")
+            trial.identifiers |= {f"doi:{doi.lower()}"} if doi else set()
+            trial.conditions |= {str(self.condition(table, row, arm)) for arm in (1, 2)}
+        self.study_iri = study_iris(store, batch.document, trials)
+
+    def condition(self, table: Table, row: TableRow, arm: int) -> URIRef:
+        """The condition concept of one arm of a row (cached per code as written)."""
+        code = text(table, row, f"condition_arm{arm}", required=True) or ""
+        if code not in self.conditions_of:
+            self.conditions_of[code] = condition(self.batch, code, self.conditions, self.spellings)
+        return self.conditions_of[code]
 
     def study(self, row: TableRow, sentence: URIRef) -> URIRef:
         """The row's ekg:PrimaryStudy (described once, derived from every row that names it)."""
         table, add = self.table, self.batch.add
         label = text(table, row, "study", required=True) or ""
-        study = ID[f"study/{self.doc}-{slug(label)}"]
+        study = self.study_iri[label]
         add(study, PROV.wasDerivedFrom, sentence)
         if study in self.studies:
             return study
@@ -188,8 +205,7 @@ class MetapsyRows:
         assert g is not None and g_se is not None
         if g_se <= 0:
             raise RowError(row.number, ".g_se", f"{row.cells['.g_se']} is not a positive standard error")
-        arm1 = condition(batch, text(table, row, "condition_arm1", required=True) or "", self.conditions, self.spellings)
-        arm2 = condition(batch, text(table, row, "condition_arm2", required=True) or "", self.conditions, self.spellings)
+        arm1, arm2 = self.condition(table, row, 1), self.condition(table, row, 2)
         instrument_code = text(table, row, "instrument", required=True) or ""
         measure = batch.concept("measure", MEASURE_SCHEME, EKG.Measure, slug(instrument_code), instrument_code)
         perspective = rater(text(table, row, "rating", required=True) or "", row.number, "rating")
