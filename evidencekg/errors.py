@@ -13,6 +13,7 @@ __all__ = [
     "OUTCOMES",
     "BadFile",
     "BadRequest",
+    "Busy",
     "Conflict",
     "EvidenceKGError",
     "Forbidden",
@@ -29,6 +30,7 @@ __all__ = [
     "ShapeViolation",
     "StoreError",
     "StoreUnavailable",
+    "TooManyRequests",
     "Unauthorized",
     "UnknownName",
     "UnsupportedMediaType",
@@ -104,6 +106,18 @@ class ResourceLimit(QueryTimeout):
     """The query was stopped because its worker passed a resource bound (memory); retrying as is will not help."""
 
 
+class Busy(QueryTimeout):
+    """The service has no room for this query now (heavy lane full); `retry_after` says when to try again."""
+
+    def __init__(self, message: str, retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class TooManyRequests(Busy):
+    """This client already has its share of heavy queries running or waiting; others' queries are unaffected."""
+
+
 class ResultTooLarge(StoreError):
     """The result has more rows or triples than settings.result_limit allows."""
 
@@ -158,6 +172,8 @@ OUTCOMES: dict[type[EvidenceKGError], Outcome] = {
     NotAcceptable: Outcome(406, 2, "Not acceptable"),
     ShapeViolation: Outcome(422, 1, "Refused by the data shapes"),
     QueryTimeout: Outcome(503, 1, "Query stopped"),
+    Busy: Outcome(503, 1, "Busy"),
+    TooManyRequests: Outcome(429, 1, "Too many requests"),
 }
 
 

@@ -145,6 +145,12 @@ def popular_pairs(rng: random.Random) -> list[tuple[Construct, Construct]]:
     return pairs
 
 
+def busiest_pair(seed: int = 1) -> tuple[str, str]:
+    """The slugs (construct/...) of the most popular pair of a seed's base: the pair with the most findings at scale."""
+    a, b = popular_pairs(random.Random(seed))[0]
+    return a.iri.rsplit("/", 1)[-1], b.iri.rsplit("/", 1)[-1]
+
+
 def cumulative(weights: list[float]) -> list[float]:
     """Running sums of the weights (for bisecting a uniform draw)."""
     total, sums = 0.0, []

@@ -13,7 +13,7 @@ from evidencekg.sparql.update_protocol import prepare_update
 from evidencekg.store.executor import Executor
 from evidencekg.store.protocol import GRAPH_FORMATS, FormatChooser, QueryKind
 from service.auth import require_write_token
-from service.deps import notify_write
+from service.deps import client_id, notify_write
 from service.negotiation import FORMAT_PARAMETER, TURTLE, chooser, format_chooser
 from service.protocol import Operation, ProtocolRequest, parse_request
 from service.templating import render
@@ -96,6 +96,8 @@ async def _query(request: Request, parsed: ProtocolRequest) -> Response:
         parsed.default_graphs,
         parsed.named_graphs,
         endpoint_url(request),
+        None,
+        client_id(request),
     )
     return Response(body, media_type=media_type, headers={"Vary": "Accept"})
 
