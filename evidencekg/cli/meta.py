@@ -18,6 +18,7 @@ from evidencekg.meta.forest import interval_text
 from evidencekg.meta.history import history
 from evidencekg.meta.inputs import read_effects
 from evidencekg.meta.models import TESTS
+from evidencekg.meta.moderators import meta_regression, subgroups
 from evidencekg.meta.pairs import parse_where, pool_pair, save_derived
 from evidencekg.meta.plots import analysis_forest
 from evidencekg.meta.pooling import METHODS, Pooled, Scale, pool, summary
@@ -116,6 +117,8 @@ def pool_command(
     level: LevelOption = 0.95,
     fmt: FormatOption = "json",
     test: TestOption = "z",
+    mods: Annotated[str | None, typer.Option("--mods", help="Meta-regression on these columns (comma-separated; numeric or categorical)")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Subgroup analysis by this column (per-level fits and Q-between)")] = None,
 ) -> None:
     """Pool a CSV of studies like metafor's rma(): correlations on Fisher's z, other effects as given."""
     method = _check(method, fmt, test)
@@ -124,8 +127,24 @@ def pool_command(
         typer.echo(pairs_warning(file, effects.pairs), err=True)
     for warning in effects.warnings:
         typer.echo(warning, err=True)
-    pooled = pool(effects.yi, effects.vi, method, level, test, confint=True)
-    _print(summary(pooled, effects.scale), fmt, f"{file.name} ({method}, test = {test})", pooled.pval)
+    output: dict[str, object]
+    if mods:
+        names = [m.strip() for m in mods.split(",") if m.strip()]
+        regression = meta_regression(effects.labels, effects.yi, effects.vi, {m: effects.column(m) for m in names}, method, test, level)
+        kept = [effects.labels.index(label) for label in regression.used] if regression.dropped else range(len(effects.yi))
+        pooled = pool([effects.yi[i] for i in kept], [effects.vi[i] for i in kept], method, level, test, confint=True)
+        output = summary(pooled, effects.scale) | {k: v for k, v in regression.as_json().items() if k not in ("k", "method", "test")}
+        if regression.dropped:
+            typer.echo(f"warning: {len(regression.dropped)} rows without a value for every moderator left out", err=True)
+    else:
+        pooled = pool(effects.yi, effects.vi, method, level, test, confint=True)
+        output = summary(pooled, effects.scale)
+    if by:
+        groups = subgroups(effects.labels, effects.yi, effects.vi, effects.column(by), by, method, test, level)
+        output["subgroups"] = groups.as_json(lambda p: summary(p, effects.scale))
+    if fmt == "table" and (mods or by):
+        output = {k: v for k, v in output.items() if k not in ("coefficients", "subgroups")}
+    _print(output, fmt, f"{file.name} ({method}, test = {test})", pooled.pval)
 
 
 def _pair(a: str, b: str, method: str, level: float, store: Path | None, endpoint: str | None, where: list[str] | None = None, test: str = "z"):  # type: ignore[no-untyped-def]

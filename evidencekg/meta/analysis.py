@@ -49,7 +49,7 @@ class Choices:
             out.append(("level", f"{self.level:g}"))
         if self.test != "z":
             out.append(("test", self.test))
-        return out + [("where", f"{name}={value}") for name, value in self.where]
+        return out + [("where", f"{name}{op}{value}") for name, op, value in self.where]
 
 
 @dataclass

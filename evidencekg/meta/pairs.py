@@ -46,33 +46,73 @@ class PairInputError(InvalidInput, PairError):
     """The pair was asked for wrongly (a malformed --where condition, a kind the view does not take)."""
 
 
-Where = tuple[tuple[str, str], ...]  # (study characteristic name, value) pairs a finding must all have
+Where = tuple[tuple[str, str, str], ...]  # (study characteristic, operator, value) conditions
+OPERATORS = ("!=", ">=", "<=", "=", ">", "<")  # longest first, so "rob>=2" is not read as "rob>" "=2"
 
 
 def parse_where(conditions: list[str] | tuple[str, ...]) -> Where:
-    """("format=ind", "rob=4") -> (("format", "ind"), ("rob", "4")); a PairError names a malformed one."""
+    """("format=ind", "rob>2") -> (("format", "=", "ind"), ("rob", ">", "2")); a PairError names a malformed one.
+
+    Several "=" conditions on one characteristic mean any of those values (rob=3, rob=4: rob is 3 or 4);
+    the comparisons >, >=, <, <= compare numbers, != excludes a value; conditions on different
+    characteristics must all hold.
+    """
     parsed = []
     for condition in conditions:
-        name, sep, value = condition.partition("=")
-        if not sep or not name.strip() or not value.strip():
-            raise PairInputError(f"--where {condition!r}: expected NAME=VALUE, e.g. format=ind (a study characteristic)")
-        parsed.append((name.strip(), value.strip()))
+        at = min(((condition.find(op), op) for op in OPERATORS if op in condition), default=None)
+        if at is None:
+            raise PairInputError(f"--where {condition!r}: expected NAME=VALUE (or NAME>VALUE, >=, <, <=, !=), e.g. format=ind or rob>2")
+        index, op = at
+        if op in (">", "<") and condition[index : index + 2] in (">=", "<="):
+            op = condition[index : index + 2]
+        name, value = condition[:index].strip(), condition[index + len(op) :].strip()
+        if not name or not value:
+            raise PairInputError(f"--where {condition!r}: expected NAME=VALUE (or NAME>VALUE, >=, <, <=, !=), e.g. format=ind or rob>2")
+        if op not in ("=", "!=") and not _is_number(value):
+            raise PairInputError(f"--where {condition!r}: {op} compares numbers, and {value!r} is not one")
+        parsed.append((name, op, value))
     return tuple(parsed)
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def where_sparql(where: Where) -> tuple[str, dict[str, ox.Literal]]:
-    """Graph patterns (and their bindings) keeping findings whose study characteristics match, case-insensitively."""
+    """Graph patterns (and their bindings) keeping findings whose study characteristics match, case-insensitively.
+
+    One pattern per characteristic: its "=" values are alternatives, its other conditions all apply.
+    """
     patterns, bindings = [], {}
-    for i, (name, value) in enumerate(where):
+    names = sorted({name for name, _, _ in where})
+    for i, name in enumerate(names):
+        wanted = [(op, value) for n, op, value in where if n == name]
+        tests = []
+        equal = [value for op, value in wanted if op == "="]
+        if equal:
+            for j, value in enumerate(equal):
+                bindings[f"want{i}_{j}"] = ox.Literal(value)
+            alternatives = ", ".join(f"LCASE(STR(?want{i}_{j}))" for j in range(len(equal)))
+            tests.append(f"LCASE(STR(?wv{i})) IN ({alternatives})")
+        for j, (op, value) in enumerate(w for w in wanted if w[0] != "="):
+            bindings[f"cmp{i}_{j}"] = ox.Literal(value)
+            if op == "!=":
+                tests.append(f"LCASE(STR(?wv{i})) != LCASE(STR(?cmp{i}_{j}))")
+            else:
+                tests.append(f"xsd:double(STR(?wv{i})) {op} xsd:double(STR(?cmp{i}_{j}))")
         patterns.append(f"?f ekg:hasStudyCharacteristic ?wc{i} . ?wc{i} ekg:characteristic ?wn{i} ; rdf:value ?wv{i} . "
-                        f"FILTER (LCASE(STR(?wv{i})) = LCASE(STR(?want{i})))")  # fmt: skip
-        bindings[f"wn{i}"], bindings[f"want{i}"] = ox.Literal(name), ox.Literal(value)
+                        f"FILTER ({' && '.join(tests)})")  # fmt: skip
+        bindings[f"wn{i}"] = ox.Literal(name)
     return "\n  ".join(patterns), bindings
 
 
 def where_text(where: Where) -> str:
-    """The filter as people write it: "format=ind, rob=4"."""
-    return ", ".join(f"{name}={value}" for name, value in where)
+    """The filter as people write it: "format=ind, rob>2"."""
+    return ", ".join(f"{name}{op}{value}" for name, op, value in where)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ QueryTimeout, and a fresh worker takes the dead one's place.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import queue
 import shutil
@@ -31,13 +32,15 @@ from typing import Protocol, cast
 
 import pyoxigraph as ox
 
-from evidencekg.errors import NotAcceptable, QueryTimeout, ResourceLimit, StoreError
+from evidencekg.errors import NotAcceptable, QueryTimeout, ResourceLimit, StoreError, StoreFull
 from evidencekg.settings import Settings
 from evidencekg.sparql import guard
 from evidencekg.store import worker
 from evidencekg.store.admission import HEAVY, Admission, query_key
 from evidencekg.store.embedded import OxigraphStore
-from evidencekg.store.protocol import Bindings, Capability, FormatChooser, QueryKind, Store
+from evidencekg.store.protocol import DISK_FULL, Bindings, Capability, FormatChooser, QueryKind, Store, is_disk_full
+
+log = logging.getLogger(__name__)
 
 COPIES_PREFIX = ".evidencekg-copies-"  # + "<server pid>-<random>": the folder of published copies
 STARTUP_TIMEOUT = 60.0  # seconds a new worker may take to start or to open a new copy of the store
@@ -413,10 +416,25 @@ class ProcessExecutor:
         with self._lock:
             generation = self._generation()
             if self._published is None or self._published.generation != generation:
-                self._published = self._publish(generation)
+                self._published = self._republish(generation)
             source = self._published
         self._prune()
         return source
+
+    def _republish(self, generation: int) -> worker.Source:
+        """A copy for `generation`; when the disk is full, the last copy (a write that ran out of space changed nothing).
+
+        The half-written copy is deleted by the next prune; the next query tries again.
+        """
+        try:
+            return self._publish(generation)
+        except OSError as exc:
+            if not is_disk_full(exc):
+                raise
+            if self._published is None:
+                raise StoreFull(DISK_FULL) from exc
+            log.warning("no space for a fresh copy of the store, queries read the last one: %s", str(exc))  # the text: a record holding the error would keep its frames (and the store) alive
+            return self._published
 
     def _publish(self, generation: int) -> worker.Source:
         """Write a new immutable copy: a hard-link checkpoint on disk, an N-Quads dump for memory."""
