@@ -132,6 +132,7 @@ def _finding_edges(store: Store) -> list[dict[str, Any]]:
             "subgroup": row.get("subgroup"),
             "rater": row.get("rater"),
             "study": row.get("study"),
+            "primary_study": row.get("primaryStudy"),
             "publication": row.get("publication"),
             "doi": row.get("doi"),
             "citation": row.get("citation") or row.get("title"),

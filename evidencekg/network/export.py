@@ -12,6 +12,7 @@ import pydot
 
 from evidencekg.errors import InvalidInput
 from evidencekg.network.build import FINDING
+from evidencekg.network.collapse import STUDIES
 from evidencekg.network.pictures import network_picture
 from evidencekg.network.style import NODE_COLOURS, edge_colour, edge_width
 
@@ -78,7 +79,8 @@ def cytoscape_elements(
         classes = [attrs.get("kind", "")]
         if attrs.get("kind") == FINDING:
             classes.append("significant" if attrs.get("significant") else "not-significant")
-            classes.append("derived" if attrs.get("finding_type") == "derived" else "reported")
+            kind = attrs.get("finding_type")
+            classes.append(kind if kind in ("derived", STUDIES) else "reported")
         edges.append({"data": data, "classes": " ".join(c for c in classes if c)})
     return {
         "data": {"name": graph.graph.get("name", "")},
