@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 
-from rdflib import RDF, XSD, Literal, URIRef
+from rdflib import RDF, RDFS, XSD, Literal, URIRef
 
 from evidencekg.evidence.batch import Batch, decimal, find_doi, rater, slug, table_batch
 from evidencekg.evidence.metapsy_source import Credit, data_file, read_credit
@@ -228,6 +228,10 @@ class MetapsyRows:
             size = arm_size(table, row, arm)
             add(finding, prop, Literal(size, datatype=XSD.integer) if size is not None else None)
             add(finding, arm_prop, self.arms.arm(batch, table, row, arm, study, concept, size, sentence))
+        label = text(table, row, "study", required=True) or ""
+        sides = " vs ".join(f"{cell(table, row, f'condition_arm{a}')}" + (f" ({spec})" if (spec := Arms.spec(table, row, a)[1]) else "")
+                            for a in (1, 2))  # fmt: skip
+        add(finding, RDFS.label, Literal(f"{label}: {sides}, {instrument_code} ({text(table, row, 'rating')}, {time})"))
         measurement(batch, table, row, ID[f"measurement/{key}"], finding, outcome=self.outcome, instrument=measure,
                     perspective=perspective, time=time, sentence=sentence)  # fmt: skip
         risk_of_bias(batch, table, row, finding, study, self.tool, sentence)

@@ -6,7 +6,7 @@ import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from rdflib import RDF, XSD, Literal, URIRef
+from rdflib import RDF, RDFS, XSD, Literal, URIRef
 
 from evidencekg.evidence.batch import Batch, decimal, slug
 from evidencekg.evidence.tabular import RowError, Table, TableRow, lexical, number, text
@@ -85,7 +85,7 @@ class Arms:
     specs: dict[tuple[str, str, str], set[str]] = field(default_factory=lambda: defaultdict(set))  # slug -> as written
 
     @staticmethod
-    def _spec(table: Table, row: TableRow, arm: int) -> tuple[str, str]:
+    def spec(table: Table, row: TableRow, arm: int) -> tuple[str, str]:
         """(condition code, multi-arm specification or '') of one arm of a row."""
         code = cell(table, row, f"condition_arm{arm}") or ""
         spec = cell(table, row, f"multi_arm{arm}") or ""
@@ -101,16 +101,16 @@ class Arms:
         """Read every row's arms first: which arms need their randomised count to tell them apart."""
         for row in table.rows:
             for arm in (1, 2):
-                code, spec = self._spec(table, row, arm)
+                code, spec = self.spec(table, row, arm)
                 self.specs[(row.cells["study"], code, slug(spec) if spec else "")].add(spec)
                 randomised = self._whole(table, row, f"rand_arm{arm}")
                 if randomised is not None:
-                    self.randomised[(row.cells["study"], *self._spec(table, row, arm))].add(randomised)
+                    self.randomised[(row.cells["study"], *self.spec(table, row, arm))].add(randomised)
 
     def arm(self, batch: Batch, table: Table, row: TableRow, arm: int, study: URIRef, condition: URIRef,
             analysed: int | None, sentence: URIRef) -> URIRef:  # fmt: skip
         """The ekg:TrialArm of one side of a row's comparison (condition, label, randomised and analysed counts)."""
-        code, spec = self._spec(table, row, arm)
+        code, spec = self.spec(table, row, arm)
         randomised = self._whole(table, row, f"rand_arm{arm}")
         parts = [str(study).rsplit("/", 1)[-1], str(condition).rsplit("/", 1)[-1], spec]
         if len(self.specs[(row.cells["study"], code, slug(spec) if spec else "")]) > 1:  # "cbt-I+" and "cbt-I"
@@ -122,6 +122,7 @@ class Arms:
         add(iri, RDF.type, EKG.TrialArm, row.number)
         add(iri, EKG.armCondition, condition)
         add(iri, EKG.armLabel, Literal(spec) if spec else None)
+        add(iri, RDFS.label, Literal(f"{row.cells['study']}: {code}{f' ({spec})' if spec else ''} arm"))
         add(iri, EKG.randomisedCount, Literal(randomised, datatype=XSD.integer) if randomised is not None else None)
         add(iri, PROV.wasDerivedFrom, sentence)
         add(study, EKG.hasArm, iri)
@@ -140,6 +141,7 @@ def measurement(batch: Batch, table: Table, row: TableRow, node: URIRef, finding
     """The row's ekg:Measurement: construct, instrument, rater, time point (category and weeks after randomisation)."""
     add = batch.add
     add(node, RDF.type, EKG.Measurement, row.number)
+    add(node, RDFS.label, Literal(f"{cell(table, row, 'instrument')} ({cell(table, row, 'rating')}, {time})"))
     add(node, EKG.measuresConstruct, outcome)
     add(node, EKG.instrument, instrument)
     add(node, EKG.raterPerspective, perspective)
@@ -168,6 +170,7 @@ def risk_of_bias(batch: Batch, table: Table, row: TableRow, finding: URIRef, stu
     if (node, RDF.type, EKG.RiskOfBiasAssessment) in batch.graph:
         return
     add(node, RDF.type, EKG.RiskOfBiasAssessment, row.number)
+    add(node, RDFS.label, Literal(f"{row.cells['study']}: risk of bias ({', '.join(f'{c} {v}' for c, v in codes.items() if v)})"))
     add(node, EKG.riskOfBiasTool, tool)
     score = codes["rob"]
     if score is not None:
