@@ -16,6 +16,7 @@ from evidencekg.meta.pooling import Pooled, Scale, fisher_z, pool, summary
 from evidencekg.model.measures import measure_name
 from evidencekg.model.namespaces import EKG, ID, OBO, PEARSON_R, PROV, sparql_prologue
 from evidencekg.settings import Settings, get_settings
+from evidencekg.store.cache import cached
 from evidencekg.store.names import resolve_name
 from evidencekg.store.protocol import Store
 
@@ -150,7 +151,15 @@ def year_of(term: ox.Literal | None) -> int | None:
 def study_effects(
     store: Store, a: str, b: str, kind: str, where: Where = ()
 ) -> tuple[str, Scale, list[StudyEffect], str | None, list[str]]:
-    """The pair's primary-study findings as one effect per study (measure, scale, effects, outcome, excluded)."""
+    """The pair's primary-study findings as one effect per study (measure, scale, effects, outcome, excluded).
+
+    Kept until the store's next write (evidencekg.store.cache): every view of a pair reads them.
+    """
+    return cached(store, ("study_effects", a, b, kind, where), lambda: _study_effects(store, a, b, kind, where))
+
+
+def _study_effects(store: Store, a: str, b: str, kind: str, where: Where) -> tuple[str, Scale, list[StudyEffect], str | None, list[str]]:
+    """study_effects without the cache."""
     patterns, bindings = where_sparql(where)
     rows = store.select(INPUTS % (ASSOCIATION if kind == "construct" else COMPARISON, patterns),
                         {"a": ox.NamedNode(a), "b": ox.NamedNode(b), **bindings})  # fmt: skip
@@ -209,8 +218,16 @@ def pool_pair(
 ) -> PairPool:
     """Pool the primary-study findings between two constructs, or an intervention vs a comparator condition.
 
-    `where` keeps only findings with those study characteristics (a subgroup, e.g. format=ind).
+    `where` keeps only findings with those study characteristics (a subgroup, e.g. format=ind). The
+    result is kept until the store's next write (evidencekg.store.cache), so the busiest pair of a
+    large store is pooled once per write, not once per request.
     """
+    key = ("pool_pair", a, b, method, level, where, test)
+    return cached(store, key, lambda: _pool_pair(store, a, b, method, level, where, test))
+
+
+def _pool_pair(store: Store, a: str, b: str, method: str, level: float, where: Where, test: str) -> PairPool:
+    """pool_pair without the cache."""
     (a_iri, a_kind), (b_iri, b_kind) = resolve(store, a), resolve(store, b)
     if a_kind != b_kind:
         raise PairError(f"{a!r} is a {a_kind} and {b!r} a {b_kind}: give two constructs or two conditions")

@@ -11,6 +11,7 @@ import pyoxigraph as ox
 
 from evidencekg.errors import NotAcceptable, QuerySyntaxError, StoreError
 from evidencekg.sparql.parse_errors import parse_error_message
+from evidencekg.store.cache import ResultCache
 from evidencekg.store.protocol import (
     GRAPH_FORMATS,
     RESULT_FORMATS,
@@ -54,6 +55,7 @@ class OxigraphStore:
             for orphan in path.glob("bulk-*.sst"):  # left by a killed bulk_load; safe now that we hold the lock
                 orphan.unlink()
         self.changes = 0  # writes made through this object (query executors republish their copy when it moves)
+        self.results = ResultCache()  # answers kept until the next write (store/cache.py)
 
     @property
     def location(self) -> str:
