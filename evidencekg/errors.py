@@ -74,6 +74,10 @@ class BadFile(StoreError):
     """A file given to be loaded cannot be read or parsed; nothing of it reached the store."""
 
 
+class StoreFull(StoreError):
+    """The disk under the store is full: the write was not kept, the store is as it was before it."""
+
+
 class StoreUnavailable(StoreError):
     """The store cannot be reached (a remote endpoint refused, timed out or broke the connection)."""
 
@@ -161,6 +165,7 @@ OUTCOMES: dict[type[EvidenceKGError], Outcome] = {
     UnknownName: Outcome(404, 2, "Not found"),
     StoreError: Outcome(500, 1, "Store error"),
     BadFile: Outcome(400, 2, "Bad request"),  # fix the file (its file:line:col is in the message)
+    StoreFull: Outcome(507, 1, "Insufficient storage"),
     StoreUnavailable: Outcome(502, 1, "Store unreachable"),
     QuerySyntaxError: Outcome(400, 2, "Bad request"),  # the parser's message, with its line:column
     BadRequest: Outcome(400, 2, "Bad request"),
