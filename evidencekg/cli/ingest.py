@@ -9,11 +9,12 @@ from typing import Annotated
 import rdflib
 import typer
 
-from evidencekg.cli.evidence import fail
+from evidencekg.cli.evidence import EndpointOption, UpdateAuthOption, UpdateEndpointOption, fail, remote_settings
 from evidencekg.evidence.ingest import AlreadyIngested
 from evidencekg.evidence.ingest import ingest as run_ingest
 from evidencekg.settings import get_settings
 from evidencekg.shapes.consistency import check_graph
+from evidencekg.store.backends import open_store
 from evidencekg.store.embedded import OxigraphStore
 from evidencekg.store.files import ttl_files
 
@@ -24,6 +25,9 @@ def ingest(
     store: Annotated[Path | None, typer.Option("--store", help="On-disk store folder (default var/store)")] = None,
     name: Annotated[str | None, typer.Option("--name", help="Document slug (default: from the file name)")] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Replace an earlier import of the same document")] = False,
+    endpoint: EndpointOption = None,
+    update_endpoint: UpdateEndpointOption = None,
+    update_auth: UpdateAuthOption = None,
 ) -> None:
     """Validate every row and write them all in one step; any bad row writes nothing and names row, column and problem.
 
@@ -31,7 +35,13 @@ def ingest(
     constructs rows name live there). A file already ingested, under any name, is refused.
     """
     settings = get_settings(**({"store_path": store} if store else {}))
-    target = OxigraphStore(settings.resolved_store_path)
+    if endpoint and store:
+        raise fail("choose one of --store and --endpoint", 2)
+    if endpoint:
+        settings = remote_settings(settings, endpoint, update_endpoint, update_auth)
+        if not settings.update_endpoint:
+            raise fail("ingesting into an endpoint needs --update-endpoint (the URL updates are sent to)", 2)
+    target = open_store(settings) if endpoint else OxigraphStore(settings.resolved_store_path)
     try:
         result = run_ingest(target, file, fmt, name=name, settings=settings, replace=replace)
     except AlreadyIngested as exc:  # reported by the root command group; only the hint is said in this command's terms
@@ -39,7 +49,7 @@ def ingest(
         exc.how_to_replace = f"evidencekg ingest {file} --name {{name}} --replace{where}"
         raise
     if result.loaded_evidence:
-        typer.echo(f"loaded the shipped evidence (ontology/, data/) into {settings.resolved_store_path} first", err=True)
+        typer.echo(f"loaded the shipped evidence (ontology/, data/) into {target.location} first", err=True)
     typer.echo(f"ingested {result.findings} findings ({result.triples} triples) as {result.document}")
 
 
