@@ -22,9 +22,12 @@ class Engine:
     """The behaviour of one kind of SPARQL server, as RemoteStore needs it."""
 
     name: str
-    # True: the server's own `union-default-graph` parameter (Oxigraph) reads every graph; False: the
-    # data union is named graph by graph with default-graph-uri (the ontology and shapes left out)
+    # the server's own `union-default-graph` parameter (Oxigraph) reads every graph
     union_parameter: bool = False
+    # the data union is named graph by graph with default-graph-uri (the ontology, shapes and the
+    # engine's own graphs left out); neither this nor union_parameter: the server's default graph as it
+    # is configured (GraphDB's and Stardog's union, Fuseki's with unionDefaultGraph, evidencekg's own data union)
+    names_data_graphs: bool = False
     # False: the server has no default graph of its own we can write and read apart, so triples
     # loaded into "the default graph" go to REMOTE_DEFAULT_GRAPH (in the data union)
     own_default_graph: bool = False
@@ -46,9 +49,11 @@ VIRTUOSO = Engine(
         "http://www.w3.org/ns/ldp#",
         "http://localuriqaserver/",
     ),
+    names_data_graphs=True,
     blank_nodes_in_insert_data=False,
 )
-SPARQL11 = Engine("sparql11")  # Fuseki, GraphDB, QLever, Blazegraph...: only what the SPARQL 1.1 Protocol promises
+# Fuseki, GraphDB, QLever, another evidencekg...: only what the SPARQL 1.1 Protocol promises
+SPARQL11 = Engine("sparql11", own_default_graph=True)
 
 ENGINES = {e.name: e for e in (OXIGRAPH, VIRTUOSO, SPARQL11)}
 _SERVERS = ((re.compile(r"^oxigraph\b", re.I), OXIGRAPH), (re.compile(r"^virtuoso\b", re.I), VIRTUOSO))

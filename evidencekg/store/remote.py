@@ -41,9 +41,9 @@ class RemoteStore:
     and made standard (evidencekg.store.remote_http). What differs between engines is in its
     profile (evidencekg.store.engines), detected from the endpoint's `Server` header on first use
     unless given. A query that names no dataset reads the data union, as in the embedded store:
-    Oxigraph server's `union-default-graph` (every graph, the ontology included), elsewhere each
+    Oxigraph server's `union-default-graph` (every graph, the ontology included); over Virtuoso each
     data graph named with default-graph-uri (the ontology, shapes and the engine's own graphs left
-    out). Every failure to reach the endpoint is StoreUnavailable (QueryTimeout when too slow)
+    out); elsewhere the server's default graph as configured (docs/engines.md). Every failure to reach the endpoint is StoreUnavailable (QueryTimeout when too slow)
     naming the URL; `update_auth` (user, password) answers the update endpoint's Basic or Digest challenge.
     """
 
@@ -97,6 +97,8 @@ class RemoteStore:
             return []
         if self.engine.union_parameter:
             return [("union-default-graph", "")]
+        if not self.engine.names_data_graphs:
+            return []
         graphs = self.graphs()
         union = sorted({*(g for g in graphs if in_data_union(g)), *([] if self.engine.own_default_graph else [REMOTE_DEFAULT_GRAPH])})
         named = [g for g in graphs if g != REMOTE_DEFAULT_GRAPH]  # the default graph is no named graph, as embedded
