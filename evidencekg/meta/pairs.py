@@ -46,33 +46,73 @@ class PairInputError(InvalidInput, PairError):
     """The pair was asked for wrongly (a malformed --where condition, a kind the view does not take)."""
 
 
-Where = tuple[tuple[str, str], ...]  # (study characteristic name, value) pairs a finding must all have
+Where = tuple[tuple[str, str, str], ...]  # (study characteristic, operator, value) conditions
+OPERATORS = ("!=", ">=", "<=", "=", ">", "<")  # longest first, so "rob>=2" is not read as "rob>" "=2"
 
 
 def parse_where(conditions: list[str] | tuple[str, ...]) -> Where:
-    """("format=ind", "rob=4") -> (("format", "ind"), ("rob", "4")); a PairError names a malformed one."""
+    """("format=ind", "rob>2") -> (("format", "=", "ind"), ("rob", ">", "2")); a PairError names a malformed one.
+
+    Several "=" conditions on one characteristic mean any of those values (rob=3, rob=4: rob is 3 or 4);
+    the comparisons >, >=, <, <= compare numbers, != excludes a value; conditions on different
+    characteristics must all hold.
+    """
     parsed = []
     for condition in conditions:
-        name, sep, value = condition.partition("=")
-        if not sep or not name.strip() or not value.strip():
-            raise PairInputError(f"--where {condition!r}: expected NAME=VALUE, e.g. format=ind (a study characteristic)")
-        parsed.append((name.strip(), value.strip()))
+        at = min(((condition.find(op), op) for op in OPERATORS if op in condition), default=None)
+        if at is None:
+            raise PairInputError(f"--where {condition!r}: expected NAME=VALUE (or NAME>VALUE, >=, <, <=, !=), e.g. format=ind or rob>2")
+        index, op = at
+        if op in (">", "<") and condition[index : index + 2] in (">=", "<="):
+            op = condition[index : index + 2]
+        name, value = condition[:index].strip(), condition[index + len(op) :].strip()
+        if not name or not value:
+            raise PairInputError(f"--where {condition!r}: expected NAME=VALUE (or NAME>VALUE, >=, <, <=, !=), e.g. format=ind or rob>2")
+        if op not in ("=", "!=") and not _is_number(value):
+            raise PairInputError(f"--where {condition!r}: {op} compares numbers, and {value!r} is not one")
+        parsed.append((name, op, value))
     return tuple(parsed)
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def where_sparql(where: Where) -> tuple[str, dict[str, ox.Literal]]:
-    """Graph patterns (and their bindings) keeping findings whose study characteristics match, case-insensitively."""
+    """Graph patterns (and their bindings) keeping findings whose study characteristics match, case-insensitively.
+
+    One pattern per characteristic: its "=" values are alternatives, its other conditions all apply.
+    """
     patterns, bindings = [], {}
-    for i, (name, value) in enumerate(where):
+    names = sorted({name for name, _, _ in where})
+    for i, name in enumerate(names):
+        wanted = [(op, value) for n, op, value in where if n == name]
+        tests = []
+        equal = [value for op, value in wanted if op == "="]
+        if equal:
+            for j, value in enumerate(equal):
+                bindings[f"want{i}_{j}"] = ox.Literal(value)
+            alternatives = ", ".join(f"LCASE(STR(?want{i}_{j}))" for j in range(len(equal)))
+            tests.append(f"LCASE(STR(?wv{i})) IN ({alternatives})")
+        for j, (op, value) in enumerate(w for w in wanted if w[0] != "="):
+            bindings[f"cmp{i}_{j}"] = ox.Literal(value)
+            if op == "!=":
+                tests.append(f"LCASE(STR(?wv{i})) != LCASE(STR(?cmp{i}_{j}))")
+            else:
+                tests.append(f"xsd:double(STR(?wv{i})) {op} xsd:double(STR(?cmp{i}_{j}))")
         patterns.append(f"?f ekg:hasStudyCharacteristic ?wc{i} . ?wc{i} ekg:characteristic ?wn{i} ; rdf:value ?wv{i} . "
-                        f"FILTER (LCASE(STR(?wv{i})) = LCASE(STR(?want{i})))")  # fmt: skip
-        bindings[f"wn{i}"], bindings[f"want{i}"] = ox.Literal(name), ox.Literal(value)
+                        f"FILTER ({' && '.join(tests)})")  # fmt: skip
+        bindings[f"wn{i}"] = ox.Literal(name)
     return "\n  ".join(patterns), bindings
 
 
 def where_text(where: Where) -> str:
-    """The filter as people write it: "format=ind, rob=4"."""
-    return ", ".join(f"{name}={value}" for name, value in where)
+    """The filter as people write it: "format=ind, rob>2"."""
+    return ", ".join(f"{name}{op}{value}" for name, op, value in where)
 
 
 @dataclass(frozen=True)
@@ -157,6 +197,17 @@ def study_effects(
     if not rows:
         only = f" with {where_text(where)}" if where else ""
         raise PairError(f"no primary-study findings between {a} and {b}{only} in the store")
+    return effects_from_rows(rows, f"between {a} and {b}")
+
+
+Row = dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]
+
+
+def effects_from_rows(rows: list[Row], between: str) -> tuple[str, Scale, list[StudyEffect], str | None, list[str]]:
+    """One effect per study from rows of INPUTS' variables (?f ?study ?label ?year ?est ?se ?n ?measure ?outcome).
+
+    The most frequent measure is pooled; Pearson r on Fisher's z (needs n), other measures need a standard error.
+    """
     counts: dict[str, int] = defaultdict(int)
     for r in rows:
         counts[r["measure"].value] += 1
@@ -189,11 +240,13 @@ def study_effects(
         label, year = meta[study]
         effects.append(StudyEffect(label, year, y, v, tuple(sorted(f for f, _, _ in items))))
     if not effects:
-        raise PairError(f"none of the findings between {a} and {b} can be pooled: " + "; ".join(excluded[:5]))
+        raise PairError(f"none of the findings {between} can be pooled: " + "; ".join(excluded[:5]))
     return measure, scale, effects, (outcomes.pop() if len(outcomes) == 1 else None), sorted(excluded)
 
 
-def pool_pair(store: Store, a: str, b: str, method: str = "REML", level: float = 0.95, where: Where = ()) -> PairPool:
+def pool_pair(
+    store: Store, a: str, b: str, method: str = "REML", level: float = 0.95, where: Where = (), test: str = "z",
+) -> PairPool:
     """Pool the primary-study findings between two constructs, or an intervention vs a comparator condition.
 
     `where` keeps only findings with those study characteristics (a subgroup, e.g. format=ind).
@@ -202,7 +255,7 @@ def pool_pair(store: Store, a: str, b: str, method: str = "REML", level: float =
     if a_kind != b_kind:
         raise PairError(f"{a!r} is a {a_kind} and {b!r} a {b_kind}: give two constructs or two conditions")
     measure, scale, effects, outcome, excluded = study_effects(store, a_iri, b_iri, a_kind, where)
-    pooled = pool([e.y for e in effects], [e.v for e in effects], method, level)
+    pooled = pool([e.y for e in effects], [e.v for e in effects], method, level, test, confint=True)
     kind = "association" if a_kind == "construct" else "comparison"
     return PairPool(a_iri, b_iri, kind, measure, scale, effects, pooled, outcome, excluded, where)
 
@@ -219,7 +272,8 @@ def pooling_method_text(result: PairPool) -> str:
     scale = "on Fisher's z, back-transformed to r" if result.scale == "r" else "on the effect's own scale"
     only = f" (only findings with study characteristics {where_text(result.where)})" if result.where else ""
     return (f"evidencekg {model} inverse-variance pooling of {p.k} studies {scale}{only}; several effects of one "
-            f"study averaged assuming correlation {WITHIN_STUDY_RHO}; z-based {p.level:.0%} CI")  # fmt: skip
+            f"study averaged assuming correlation {WITHIN_STUDY_RHO}; "
+            f"{'z-based' if p.test == 'z' else f'Knapp-Hartung t-based (df = {p.df})'} {p.level:.0%} CI")  # fmt: skip
 
 
 def derived_batch(store: Store, result: PairPool, now: datetime | None = None) -> Batch:

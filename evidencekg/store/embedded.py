@@ -9,9 +9,10 @@ from typing import cast
 
 import pyoxigraph as ox
 
-from evidencekg.errors import NotAcceptable, QuerySyntaxError, StoreError
+from evidencekg.errors import NotAcceptable, QuerySyntaxError, StoreError, StoreFull
 from evidencekg.sparql.parse_errors import parse_error_message
 from evidencekg.store.protocol import (
+    DISK_FULL,
     GRAPH_FORMATS,
     RESULT_FORMATS,
     Bindings,
@@ -21,6 +22,7 @@ from evidencekg.store.protocol import (
     Row,
     bound_query,
     graph_term,
+    is_disk_full,
     query_dataset,
     rdf_format,
     rdf_format_for,
@@ -127,6 +129,10 @@ class OxigraphStore:
             self._store.load(data, format=rdf_format(media_type), to_graph=graph_term(graph))
         except SyntaxError as exc:
             raise QuerySyntaxError(parse_error_message(exc)) from exc
+        except OSError as exc:
+            if is_disk_full(exc):
+                raise StoreFull(DISK_FULL) from exc
+            raise
         finally:
             self.changes += 1
 
@@ -158,7 +164,8 @@ class OxigraphStore:
     def flush(self) -> None:
         """Make writes durable on disk."""
         if self.path is not None:
-            self._store.flush()
+            with store_errors():
+                self._store.flush()
 
     def __len__(self) -> int:
         return len(self._store)

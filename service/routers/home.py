@@ -24,6 +24,7 @@ def home(store: Store = Depends(get_store), settings: Settings = Depends(get_set
         title="Home",
         counts=stats_summary.counts(store),
         constructs=stats_summary.constructs(store),
+        conditions=stats_summary.conditions(store),
         sources=stats_summary.sources(store),
         publications=stats_summary.publications(store),
         queries=queries,
