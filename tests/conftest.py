@@ -52,3 +52,16 @@ def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Virtuo
     """One real Virtuoso 7 for the session (tests/_virtuoso.py); each test clears what it uses. Skips when not installed."""
     with virtuoso(tmp_path_factory.mktemp("virtuoso")) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def metapsy_store(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> OxigraphStore:
+    """The README's real-size store: the shipped evidence, the whole Metapsy depression database (900 findings)
+    and the simulated attachment/alliance sheet (24 findings), ingested once for the session's browser tests."""
+    from evidencekg.evidence.ingest import ingest
+
+    settings = get_settings(var_dir=tmp_path_factory.mktemp("var"), memory=True, endpoint=None)
+    held = shipped_store(settings)
+    ingest(held, shared_dir / "evidence-bases/metapsy-depression-psyctr/data.csv", "metapsy", settings=settings)
+    ingest(held, Path(__file__).parents[1] / "examples/simulated-attachment-alliance.csv", "sheet", settings=settings)
+    return held

@@ -8,8 +8,16 @@ from typing import Annotated
 
 import rdflib
 import typer
+from rich.console import Console
 
-from evidencekg.cli.evidence import EndpointOption, UpdateAuthOption, UpdateEndpointOption, fail, remote_settings
+from evidencekg.cli.evidence import (
+    EndpointOption,
+    UpdateAuthOption,
+    UpdateEndpointOption,
+    fail,
+    progress_bar,
+    remote_settings,
+)
 from evidencekg.evidence.ingest import AlreadyIngested
 from evidencekg.evidence.ingest import ingest as run_ingest
 from evidencekg.settings import get_settings
@@ -42,8 +50,14 @@ def ingest(
         if not settings.update_endpoint:
             raise fail("ingesting into an endpoint needs --update-endpoint (the URL updates are sent to)", 2)
     target = open_store(settings) if endpoint else OxigraphStore(settings.resolved_store_path)
+    bar = progress_bar(Console(stderr=True))
+    task = bar.add_task("checking rows against the shapes", total=None)
     try:
-        result = run_ingest(target, file, fmt, name=name, settings=settings, replace=replace)
+        with bar:  # a bar on stderr (none when it is not a terminal); stdout keeps the one-line result
+            result = run_ingest(
+                target, file, fmt, name=name, settings=settings, replace=replace,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )  # fmt: skip
     except AlreadyIngested as exc:  # reported by the root command group; only the hint is said in this command's terms
         where = f" --store {store}" if store else ""
         exc.how_to_replace = f"evidencekg ingest {file} --name {{name}} --replace{where}"
