@@ -87,8 +87,12 @@ class Transport:
         return response
 
     def server(self, url: str) -> str | None:
-        """The `Server` header the endpoint sends to a GET without a query (HEAD upsets Oxigraph server), to pick its profile."""
-        return self.send("GET", url).headers.get("server")
+        """The `Server` header the endpoint sends with its answer to `ASK {}` (cheap everywhere), to pick its profile.
+
+        Not HEAD (Oxigraph server answers it with a body, which breaks the connection) nor a bare GET
+        (which some servers answer with a whole query editor page).
+        """
+        return self.send("GET", url, params={"query": "ASK {}"}, headers={"Accept": XML_RESULTS}).headers.get("server")
 
 
 def check_status(response: httpx.Response, url: str) -> None:
