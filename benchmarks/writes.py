@@ -24,6 +24,7 @@ from pathlib import Path
 
 from evidencekg.evidence import writes
 from evidencekg.evidence.ingest import ingest
+from evidencekg.evidence.synth import write_synth
 from evidencekg.load.shipped import ensure_loaded
 from evidencekg.settings import Settings, get_settings
 from evidencekg.store.embedded import OxigraphStore
@@ -56,20 +57,17 @@ def finding_update(key: str, position: int) -> str:
 }} }}"""
 
 
-def synth_file(findings: int) -> Path | None:
-    """The synthetic base of `findings` findings as N-Quads (made once, cached); None without `evidencekg synth`."""
-    path = CACHE / f"synth-{findings}.nq"
+def synth_file(findings: int) -> Path:
+    """The synthetic base of `findings` findings as N-Quads (the scale run's file, or made once here and cached)."""
     scale_run = Path(__file__).resolve().parents[1] / "var" / "bench" / f"synth-{findings}-s1.nq"
     if scale_run.is_file():
         return scale_run
+    path = CACHE / f"synth-{findings}.nq"
     if not path.exists():
-        try:
-            from evidencekg.evidence.synth import write_synth  # type: ignore[import-not-found,unused-ignore]  # lands with the scale work
-        except ImportError:
-            return None
         CACHE.mkdir(parents=True, exist_ok=True)
-        write_synth(path.with_suffix(".tmp"), findings)  # type: ignore[no-untyped-call,unused-ignore]
-        path.with_suffix(".tmp").rename(path)
+        part = path.with_name(f"synth-{findings}.part.nq")
+        write_synth(part, findings)
+        part.rename(path)
     return path
 
 
@@ -85,13 +83,9 @@ def field_store(findings: int, memory: bool, settings: Settings) -> OxigraphStor
         return store
     store = OxigraphStore(None if memory else cached)
     ensure_loaded(store, settings)
-    source = synth_file(findings)
-    if source is not None:
-        start = time.perf_counter()
-        store.bulk_load_file(source)
-        print(f"  loaded {len(store):,} triples ({findings:,} synthetic findings) in {time.perf_counter() - start:.1f} s")
-    else:
-        print("  evidencekg.evidence.synth is not available: measuring on the shipped evidence only")
+    start = time.perf_counter()
+    store.bulk_load_file(synth_file(findings))
+    print(f"  loaded {len(store):,} triples ({findings:,} synthetic findings) in {time.perf_counter() - start:.1f} s")
     if memory:
         return store
     del store  # the cache is kept; this run writes to a copy
