@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import tempfile
 import time
@@ -102,6 +103,7 @@ def write_and_query(store: OxigraphStore, settings: Settings, rounds: int = 7) -
     choose: Callable[[QueryKind], str | None] = lambda _kind: "application/sparql-results+json"  # noqa: E731
     ask = "ASK { ?f <https://w3id.org/evidencekg/ontology#estimate> ?e }"
     ours, raw, first, steady, cpu = [], [], [], [], []
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     try:
         executor.run(ask, choose)  # workers started, copy published
         for i in range(rounds):
@@ -122,6 +124,8 @@ def write_and_query(store: OxigraphStore, settings: Settings, rounds: int = 7) -
     finally:
         executor.close()
     kind = "memory" if store.path is None else "disk"
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"  peak RSS of the writing process {peak / 2**10:,.0f} MiB, of which the writes added {(peak - peak_before) / 2**10:,.0f} MiB")
     print(f"  validated write of one finding ({kind}) {median_ms(ours)}   raw pyoxigraph update {median_ms(raw)}"
           f"   ratio {statistics.median(ours) / statistics.median(raw):6.1f}x   (target p50 <= 100 ms; CPU {median_ms(cpu).strip()})")  # fmt: skip
     print(f"  first query after a write ({kind})     {median_ms(first)}   with no write before  {median_ms(steady)}"
