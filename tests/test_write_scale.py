@@ -130,3 +130,29 @@ def test_taking_a_construct_out_of_the_scheme_is_refused_for_the_findings_that_u
 def test_a_syntax_error_is_reported_without_reading_the_store(loaded_store: OxigraphStore, project_settings: Settings) -> None:
     with pytest.raises(QuerySyntaxError):
         writes.sparql_update(loaded_store, P + f"INSERT DATA {{ {DIENER} rdfs:comment }}", project_settings)
+
+
+def test_memory_workers_catch_up_on_writes_without_a_new_dump(loaded_store: OxigraphStore, project_settings: Settings) -> None:
+    """An in-memory store's workers apply each write's update to their copy; a write behind the Store API's back
+    (announced by notify_write alone) still gets a fresh dump."""
+    from evidencekg.store.executor import ProcessExecutor
+
+    executor = ProcessExecutor(loaded_store, project_settings.model_copy(update={"query_workers": 1}))
+    json_results = lambda kind: "application/sparql-results+json"  # noqa: E731
+    comment = P + f"ASK {{ {DIENER} rdfs:comment ?c FILTER(?c = %s) }}"
+    folder = executor._pool.folder  # noqa: SLF001
+    try:
+        assert b"false" in executor.run(comment % '"one"', json_results)[1]
+        for text in ("one", "two"):
+            writes.sparql_update(loaded_store, P + f'INSERT DATA {{ {DIENER} rdfs:comment "{text}" }}', project_settings)
+            assert b"true" in executor.run(comment % f'"{text}"', json_results)[1]  # seen by the very next query
+        writes.sparql_update(loaded_store, P + f'DELETE DATA {{ {DIENER} rdfs:comment "one" }}', project_settings)
+        executor.notify_write()  # what the service does after every write: costs no dump when the store API moved
+        assert b"false" in executor.run(comment % '"one"', json_results)[1]
+        assert len(list(folder.glob("*.nq"))) == 1 and len(list(folder.glob("*.ru"))) == 3
+        loaded_store.oxigraph.add(ox.Quad(ox.NamedNode(DIENER[1:-1]), ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment"), ox.Literal("raw")))
+        executor.notify_write()
+        assert b"true" in executor.run(comment % '"raw"', json_results)[1]
+        assert len(list(folder.glob("*.nq"))) == 1 and not list(folder.glob("*.ru"))  # a fresh dump; the old copy pruned
+    finally:
+        executor.close()

@@ -20,11 +20,20 @@ from evidencekg.meta.history import history
 from evidencekg.meta.inputs import read_effects
 from evidencekg.meta.models import TESTS
 from evidencekg.meta.moderators import meta_regression, subgroups
-from evidencekg.meta.pairs import parse_where, pool_pair, save_derived
+from evidencekg.meta.pairs import (
+    DEFAULT_AGGREGATE,
+    DEFAULT_RHO,
+    DEFAULT_WEIGHTED,
+    Aggregation,
+    parse_where,
+    pool_pair,
+    save_derived,
+)
 from evidencekg.meta.plots import analysis_forest
 from evidencekg.meta.pooling import METHODS, Pooled, Scale, pool, summary
 from evidencekg.meta.report import apa_summary
 from evidencekg.meta.sensitivity import cumulative, leave_one_out
+from evidencekg.meta.studies import pair_subgroups
 from evidencekg.model.measures import measure_name
 from evidencekg.pages.describe import p_text
 from evidencekg.settings import get_settings
@@ -38,6 +47,9 @@ FormatOption = Annotated[str, typer.Option("--format", help="json or table (defa
 TestOption = Annotated[str, typer.Option("--test", help="z (normal) or knha (Knapp-Hartung: t-based CI, PI and p, as rma(test = 'knha'))")]
 StoreOption = Annotated[Path | None, typer.Option("--store", help="On-disk store (default var/store if present, else the shipped evidence)")]
 EndpointOption = Annotated[str | None, typer.Option("--endpoint", help="Use a remote SPARQL endpoint")]
+AggregateOption = Annotated[str, typer.Option("--aggregate", help="Combine a study's several effects per pair of arms (Metapsy's default) or per study")]
+RhoOption = Annotated[float, typer.Option("--rho", min=0.0, max=0.99, help="Assumed correlation of one study's effects (metapsyTools: 0.6)")]
+WeightedOption = Annotated[bool, typer.Option("--weighted/--unweighted", help="Inverse-variance (metafor's aggregate() default) or plain mean")]
 WhereOption = Annotated[
     list[str] | None,
     typer.Option("--where", help="Only findings with this study characteristic, NAME=VALUE (e.g. format=ind); repeatable"),
@@ -149,10 +161,11 @@ def pool_command(
     _print(output, fmt, f"{file.name} ({method}, test = {test})", pooled.pval)
 
 
-def _pair(a: str, b: str, method: str, level: float, store: Path | None, endpoint: str | None, where: list[str] | None = None, test: str = "z"):  # type: ignore[no-untyped-def]
+def _pair(a: str, b: str, method: str, level: float, store: Path | None, endpoint: str | None, where: list[str] | None = None,  # type: ignore[no-untyped-def]
+          test: str = "z", how: Aggregation | None = None):  # fmt: skip
     conditions = parse_where(where or [])
     target = _store(store, endpoint)
-    return target, pool_pair(target, a, b, method, level, conditions, test)
+    return target, pool_pair(target, a, b, method, level, conditions, test, how)
 
 
 @app.command("pair")
@@ -168,12 +181,19 @@ def pair_command(
     where: WhereOption = None,
     plot: Annotated[Path | None, typer.Option("--plot", help="Also write the forest plot here (.svg, .png or .pdf)")] = None,
     test: TestOption = "z",
+    aggregate: AggregateOption = DEFAULT_AGGREGATE,
+    rho: RhoOption = DEFAULT_RHO,
+    weighted: WeightedOption = DEFAULT_WEIGHTED,
+    by: Annotated[str | None, typer.Option("--by", help="Subgroup analysis by this study characteristic (e.g. rob, format)")] = None,
 ) -> None:
     """Pool the primary-study findings between two constructs (or conditions) held in the store."""
-    target, result = _pair(a, b, _check(method, fmt, test), level, store, endpoint, where, test)
+    how = Aggregation.parse(aggregate, rho, weighted)
+    target, result = _pair(a, b, _check(method, fmt, test), level, store, endpoint, where, test, how)
     if plot is not None:
-        _write_forest(target, Choices.parse(a, b, method, level, where or [], test), plot)
+        _write_forest(target, Choices.parse(a, b, method, level, where or [], test, aggregate, rho, weighted), plot)
     output = result.as_json()
+    if by:
+        output["subgroups"] = pair_subgroups(target, result, by).as_json(lambda p: summary(p, result.scale))
     if save:
         output["derived_finding"] = save_derived(target, result)
     names = labels(target, [result.a, result.b])

@@ -11,7 +11,7 @@ thread-safe).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 import pyoxigraph as ox
@@ -31,7 +31,15 @@ def _compiled(shapes: rdflib.Graph) -> tuple[ShapesGraph, threading.Lock]:
     return compiled, threading.Lock()
 
 
-def validate_nodes(data: ox.Store, shapes: rdflib.Graph, nodes: Iterable[ox.NamedNode | ox.BlankNode]) -> rdflib.Graph:
+CHUNK = 500  # focus nodes per pyshacl call (progress is reported after each)
+
+# Called after each chunk: (focus nodes checked, focus nodes in all).
+Progress = Callable[[int, int], None]
+
+
+def validate_nodes(
+    data: ox.Store, shapes: rdflib.Graph, nodes: Iterable[ox.NamedNode | ox.BlankNode], progress: Progress | None = None
+) -> rdflib.Graph:
     """pyshacl's results graph for the `nodes` of a data store that some shape targets (no inference, in place)."""
     compiled, lock = _compiled(shapes)
     graph = TruthyData(data)
@@ -41,11 +49,16 @@ def validate_nodes(data: ox.Store, shapes: rdflib.Graph, nodes: Iterable[ox.Name
     reports: list[tuple] = []
     conforms = True
     with lock:
-        for shape in compiled.shapes:
-            focus = [node for node in shape.focus_nodes(graph) if node in wanted]
-            if focus:
-                ok, found = shape.validate(executor, graph, focus=focus)
+        work = [(shape, [node for node in shape.focus_nodes(graph) if node in wanted]) for shape in compiled.shapes]
+        total, done = sum(len(focus) for _shape, focus in work), 0
+        for shape, focus in work:
+            for start in range(0, len(focus), CHUNK):
+                chunk = focus[start : start + CHUNK]
+                ok, found = shape.validate(executor, graph, focus=chunk)
                 conforms = conforms and ok
                 reports.extend(found)
+                done += len(chunk)
+                if progress is not None:
+                    progress(done, total)
     results, _text = Validator.create_validation_report(compiled, conforms, reports)
     return results

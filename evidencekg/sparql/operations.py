@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from evidencekg.sparql.text import IRI, PNAME, PUNCT, WORD, Prologue, Token, block_end, tokenize
 
 GRAPH_OPS = ("CLEAR", "DROP", "CREATE", "LOAD", "ADD", "MOVE", "COPY")
+# Words whose result differs from one run to the next (or that reach outside): an update using one cannot be replayed.
+UNREPEATABLE = frozenset({"NOW", "RAND", "UUID", "STRUUID", "BNODE", "LOAD", "SERVICE"})
 
 
 @dataclass(frozen=True)
@@ -156,3 +158,12 @@ def operations(update: str) -> list[Operation]:
             result.append(Operation("OTHER", op.prologue))
             return result
         index += 1
+
+
+def replayable(update: str) -> bool:
+    """Whether running the update again on a copy of the same state gives the same state (blank node labels aside).
+
+    >>> replayable("INSERT DATA { <http://x/a> <http://x/b> 1 }"), replayable("INSERT { ?s <http://x/t> ?now } WHERE { BIND(NOW() AS ?now) ?s ?p ?o }")
+    (True, False)
+    """
+    return not any(token.kind == WORD and token.text in UNREPEATABLE for token in tokenize(update))
