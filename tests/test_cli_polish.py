@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from evidencekg.cli import app
 from evidencekg.cli.evidence import output_format
 from evidencekg.store.embedded import OxigraphStore
-from tests._ingest_support import metapsy
+from tests._ingest_support import METAPSY_OPTIONS, metapsy
 
 SHEET = Path(__file__).parents[1] / "examples" / "simulated-attachment-alliance.csv"
 runner = CliRunner()
@@ -24,7 +24,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("cli") / "store"
     excerpt = path.parent / "excerpt.csv"
     excerpt.write_bytes(metapsy())
-    for args in (["load"], ["ingest", str(SHEET), "--format", "sheet"], ["ingest", str(excerpt), "--format", "metapsy"]):
+    for args in (["load"], ["ingest", str(SHEET), "--format", "sheet"], ["ingest", str(excerpt), "--format", "metapsy", "--dataset-doi", METAPSY_OPTIONS["dataset_doi"], "--outcome", METAPSY_OPTIONS["outcome"]]):
         done = runner.invoke(app, [*args, "--store", str(path)])
         assert done.exit_code == 0, done.output
     return path
