@@ -44,6 +44,11 @@ def triples(count: int, tag: str) -> bytes:
     return b"".join(b'<http://example.org/%s/%d> <http://example.org/p> "%s %d" .\n' % (tag.encode(), i, tag.encode(), i) for i in range(count))
 
 
+def insert(count: int, tag: str) -> str:
+    """An INSERT DATA of `triples(count, tag)` into GRAPH."""
+    return f"INSERT DATA {{ GRAPH <{GRAPH}> {{ {triples(count, tag).decode()} }} }}"
+
+
 def quads(folder: Path) -> set[str]:
     """The store's quads as N-Quads lines with blank nodes blanked (a reload gives them fresh labels)."""
     store = OxigraphStore(folder)
@@ -61,7 +66,7 @@ def base_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("crash") / "base"
     store = OxigraphStore(folder)
     ensure_loaded(store, get_settings(memory=False, endpoint=None, store_path=folder))
-    store.update("INSERT DATA { GRAPH <%s> { %s } }" % (GRAPH, triples(2000, "old").decode()))
+    store.update(insert(2000, "old"))
     store.flush()
     del store
     gc.collect()
@@ -154,7 +159,7 @@ KINDS: dict[str, Write] = {
     "update": http_write(
         lambda base: httpx.post(
             f"{base}/sparql",
-            data={"update": "INSERT DATA { GRAPH <%s> { %s } }" % (GRAPH, triples(3000, "new").decode())},
+            data={"update": insert(3000, "new")},
             headers=AUTH,
             timeout=120,
         )
