@@ -76,22 +76,24 @@ def base_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def serve(folder: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     """`evidencekg serve` over a store folder, answering; returns the process and its base URL."""
     port = free_port()
-    process = subprocess.Popen(
-        [str(CLI), "serve", "--store", str(folder), "--port", str(port), "--no-watch"],
-        env={**os.environ, "EVIDENCEKG_TOKEN": TOKEN, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    log = folder.with_name(f"{folder.name}-serve-{port}.log")
+    with log.open("wb") as stderr:
+        process = subprocess.Popen(
+            [str(CLI), "serve", "--store", str(folder), "--port", str(port), "--no-watch"],
+            env={**os.environ, "EVIDENCEKG_TOKEN": TOKEN, **env},
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
         try:
             if httpx.get(f"{base}/sparql", params={"query": "ASK {}"}, timeout=5).status_code == 200:
                 return process, base
         except httpx.TransportError:
             time.sleep(0.2)
     process.kill()
-    raise AssertionError("evidencekg serve did not answer")
+    raise AssertionError(f"evidencekg serve did not answer: {log.read_text()[-2000:]}")
 
 
 Write = Callable[[Path, "float | None"], tuple[bool, float]]
