@@ -14,6 +14,7 @@ import numpy as np
 
 from benchmarks.meta_page import meta_page
 from benchmarks.scale import scale
+from benchmarks.writes import main as write_path
 from evidencekg.settings import get_settings
 
 METAPSY = Path(__file__).resolve().parents[2] / "shared/evidence-bases/metapsy-depression-psyctr/data.csv"
@@ -113,6 +114,8 @@ def main() -> None:
         meta_page(METAPSY)
     if options.only != "small":
         scale(options.size, load_seconds=options.load_seconds)
+        write_path(options.size)  # the validated write, the first query after it, a sheet ingest (disk store)
+        write_path(min(options.size, 20_000), memory=True, ingest_rows=0)  # workers load a memory store's first copy whole
 
 
 if __name__ == "__main__":

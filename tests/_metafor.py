@@ -21,7 +21,7 @@ suppressPackageStartupMessages(library(metafor))
   else { v <- as.numeric(v); s <- ifelse(is.finite(v), sprintf("%.17g", v), "null") }
   if (length(s) == 1 && is.null(attr(v, "aslist"))) s else paste0("[", paste(s, collapse = ","), "]")
 }
-aslist <- function(v) { attr(v, "aslist") <- TRUE; v }
+aslist <- function(v) { if (is.null(v)) v <- numeric(0); attr(v, "aslist") <- TRUE; v }
 emit <- function(...) {
   x <- list(...)
   cat("@@JSON {", paste0('"', names(x), '":', vapply(x, .json1, ""), collapse = ","), "}\n", sep = "")

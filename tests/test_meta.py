@@ -320,8 +320,9 @@ def test_pair_table_names_the_measure_explains_aggregation_and_prints_whole_iris
     assert result.exit_code == 0, result.output
     rows = table_rows(result.stdout)
     assert rows["effect_size_measure"] == "Pearson's r" and "STATO" not in result.stdout
-    assert rows["k"] == "3" and rows["within_study_rho"] == "0.5000"
-    assert "1 of 3 studies had several effects" in result.stdout and "within_study_rho = 0.5" in result.stdout
+    assert rows["k"] == "3" and rows["within_study_rho"] == "0.6000"  # Metapsy's default
+    assert "1 of 3 studies had several effects" in result.stdout and "rho = 0.6" in result.stdout
+    assert "inverse-variance weighted mean" in result.stdout and "per study" in result.stdout  # no arms named here
     assert rows["derived_finding"].startswith("https://w3id.org/evidencekg/id/finding/pooled-attachment-anxiety-therapeutic-alliance-reml-")
     assert "\u2026" not in result.stdout  # nothing cut off, at the 120 columns used when stdout is not a terminal
     assert max(len(line) for line in result.stdout.splitlines()) <= 120

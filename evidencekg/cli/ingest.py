@@ -8,8 +8,9 @@ from typing import Annotated
 
 import rdflib
 import typer
+from rich.console import Console
 
-from evidencekg.cli.evidence import fail
+from evidencekg.cli.evidence import fail, progress_bar
 from evidencekg.evidence.ingest import AlreadyIngested
 from evidencekg.evidence.ingest import ingest as run_ingest
 from evidencekg.settings import get_settings
@@ -19,21 +20,34 @@ from evidencekg.store.files import ttl_files
 
 
 def ingest(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV sheet or Metapsy-standard file")],
+    file: Annotated[Path, typer.Argument(exists=True, help="CSV sheet, Metapsy-standard file or Metapsy dataset folder")],
     fmt: Annotated[str | None, typer.Option("--format", help="sheet or metapsy (default: guessed from the header)")] = None,
     store: Annotated[Path | None, typer.Option("--store", help="On-disk store folder (default var/store)")] = None,
     name: Annotated[str | None, typer.Option("--name", help="Document slug (default: from the file name)")] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Replace an earlier import of the same document")] = False,
+    dataset_doi: Annotated[str | None, typer.Option("--dataset-doi", help="Metapsy: the dataset's DOI (else its README.md)")] = None,
+    outcome: Annotated[str | None, typer.Option("--outcome", help="Metapsy: the outcome construct (else its README.md)")] = None,
+    title: Annotated[str | None, typer.Option("--title", help="Metapsy: the dataset's title (else its README.md)")] = None,
+    licence: Annotated[str | None, typer.Option("--licence", help="Metapsy: licence URL (else its license file, else ODC-By)")] = None,
 ) -> None:
     """Validate every row and write them all in one step; any bad row writes nothing and names row, column and problem.
 
-    The shipped evidence is loaded into the store first when it is missing or out of date (the
+    A Metapsy file's dataset (DOI, title, licence, outcome) comes from its folder's README.md,
+    license and metadata/ or from the options; without a DOI or an outcome nothing is written and
+    the message says which option to give. The shipped evidence is loaded into the store first when it is missing or out of date (the
     constructs rows name live there). A file already ingested, under any name, is refused.
     """
     settings = get_settings(**({"store_path": store} if store else {}))
     target = OxigraphStore(settings.resolved_store_path)
+    bar = progress_bar(Console(stderr=True))
+    task = bar.add_task("checking rows against the shapes", total=None)
     try:
-        result = run_ingest(target, file, fmt, name=name, settings=settings, replace=replace)
+        options = {k: v for k, v in (("dataset_doi", dataset_doi), ("outcome", outcome), ("title", title), ("licence", licence)) if v}
+        with bar:  # a bar on stderr (none when it is not a terminal); stdout keeps the one-line result
+            result = run_ingest(
+                target, file, fmt, name=name, settings=settings, replace=replace, options=options,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )  # fmt: skip
     except AlreadyIngested as exc:  # reported by the root command group; only the hint is said in this command's terms
         where = f" --store {store}" if store else ""
         exc.how_to_replace = f"evidencekg ingest {file} --name {{name}} --replace{where}"

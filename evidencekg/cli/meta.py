@@ -18,10 +18,20 @@ from evidencekg.meta.forest import interval_text
 from evidencekg.meta.history import history
 from evidencekg.meta.inputs import read_effects
 from evidencekg.meta.models import TESTS
-from evidencekg.meta.pairs import parse_where, pool_pair, save_derived
+from evidencekg.meta.moderators import meta_regression, subgroups
+from evidencekg.meta.pairs import (
+    DEFAULT_AGGREGATE,
+    DEFAULT_RHO,
+    DEFAULT_WEIGHTED,
+    Aggregation,
+    parse_where,
+    pool_pair,
+    save_derived,
+)
 from evidencekg.meta.plots import analysis_forest
 from evidencekg.meta.pooling import METHODS, Pooled, Scale, pool, summary
 from evidencekg.meta.sensitivity import cumulative, leave_one_out
+from evidencekg.meta.studies import pair_subgroups
 from evidencekg.model.measures import measure_name
 from evidencekg.pages.describe import p_text
 from evidencekg.settings import get_settings
@@ -35,6 +45,9 @@ FormatOption = Annotated[str, typer.Option("--format", help="json or table")]
 TestOption = Annotated[str, typer.Option("--test", help="z (normal) or knha (Knapp-Hartung: t-based CI, PI and p, as rma(test = 'knha'))")]
 StoreOption = Annotated[Path | None, typer.Option("--store", help="On-disk store (default var/store if present, else the shipped evidence)")]
 EndpointOption = Annotated[str | None, typer.Option("--endpoint", help="Use a remote SPARQL endpoint")]
+AggregateOption = Annotated[str, typer.Option("--aggregate", help="Combine a study's several effects per pair of arms (Metapsy's default) or per study")]
+RhoOption = Annotated[float, typer.Option("--rho", min=0.0, max=0.99, help="Assumed correlation of one study's effects (metapsyTools: 0.6)")]
+WeightedOption = Annotated[bool, typer.Option("--weighted/--unweighted", help="Inverse-variance (metafor's aggregate() default) or plain mean")]
 WhereOption = Annotated[
     list[str] | None,
     typer.Option("--where", help="Only findings with this study characteristic, NAME=VALUE (e.g. format=ind); repeatable"),
@@ -116,6 +129,8 @@ def pool_command(
     level: LevelOption = 0.95,
     fmt: FormatOption = "json",
     test: TestOption = "z",
+    mods: Annotated[str | None, typer.Option("--mods", help="Meta-regression on these columns (comma-separated; numeric or categorical)")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Subgroup analysis by this column (per-level fits and Q-between)")] = None,
 ) -> None:
     """Pool a CSV of studies like metafor's rma(): correlations on Fisher's z, other effects as given."""
     method = _check(method, fmt, test)
@@ -124,14 +139,31 @@ def pool_command(
         typer.echo(pairs_warning(file, effects.pairs), err=True)
     for warning in effects.warnings:
         typer.echo(warning, err=True)
-    pooled = pool(effects.yi, effects.vi, method, level, test, confint=True)
-    _print(summary(pooled, effects.scale), fmt, f"{file.name} ({method}, test = {test})", pooled.pval)
+    output: dict[str, object]
+    if mods:
+        names = [m.strip() for m in mods.split(",") if m.strip()]
+        regression = meta_regression(effects.labels, effects.yi, effects.vi, {m: effects.column(m) for m in names}, method, test, level)
+        kept = [effects.labels.index(label) for label in regression.used] if regression.dropped else range(len(effects.yi))
+        pooled = pool([effects.yi[i] for i in kept], [effects.vi[i] for i in kept], method, level, test, confint=True)
+        output = summary(pooled, effects.scale) | {k: v for k, v in regression.as_json().items() if k not in ("k", "method", "test")}
+        if regression.dropped:
+            typer.echo(f"warning: {len(regression.dropped)} rows without a value for every moderator left out", err=True)
+    else:
+        pooled = pool(effects.yi, effects.vi, method, level, test, confint=True)
+        output = summary(pooled, effects.scale)
+    if by:
+        groups = subgroups(effects.labels, effects.yi, effects.vi, effects.column(by), by, method, test, level)
+        output["subgroups"] = groups.as_json(lambda p: summary(p, effects.scale))
+    if fmt == "table" and (mods or by):
+        output = {k: v for k, v in output.items() if k not in ("coefficients", "subgroups")}
+    _print(output, fmt, f"{file.name} ({method}, test = {test})", pooled.pval)
 
 
-def _pair(a: str, b: str, method: str, level: float, store: Path | None, endpoint: str | None, where: list[str] | None = None, test: str = "z"):  # type: ignore[no-untyped-def]
+def _pair(a: str, b: str, method: str, level: float, store: Path | None, endpoint: str | None, where: list[str] | None = None,  # type: ignore[no-untyped-def]
+          test: str = "z", how: Aggregation | None = None):  # fmt: skip
     conditions = parse_where(where or [])
     target = _store(store, endpoint)
-    return target, pool_pair(target, a, b, method, level, conditions, test)
+    return target, pool_pair(target, a, b, method, level, conditions, test, how)
 
 
 @app.command("pair")
@@ -147,12 +179,19 @@ def pair_command(
     where: WhereOption = None,
     plot: Annotated[Path | None, typer.Option("--plot", help="Also write the forest plot here (.svg, .png or .pdf)")] = None,
     test: TestOption = "z",
+    aggregate: AggregateOption = DEFAULT_AGGREGATE,
+    rho: RhoOption = DEFAULT_RHO,
+    weighted: WeightedOption = DEFAULT_WEIGHTED,
+    by: Annotated[str | None, typer.Option("--by", help="Subgroup analysis by this study characteristic (e.g. rob, format)")] = None,
 ) -> None:
     """Pool the primary-study findings between two constructs (or conditions) held in the store."""
-    target, result = _pair(a, b, _check(method, fmt, test), level, store, endpoint, where, test)
+    how = Aggregation.parse(aggregate, rho, weighted)
+    target, result = _pair(a, b, _check(method, fmt, test), level, store, endpoint, where, test, how)
     if plot is not None:
-        _write_forest(target, Choices.parse(a, b, method, level, where or [], test), plot)
+        _write_forest(target, Choices.parse(a, b, method, level, where or [], test, aggregate, rho, weighted), plot)
     output = result.as_json()
+    if by:
+        output["subgroups"] = pair_subgroups(target, result, by).as_json(lambda p: summary(p, result.scale))
     if save:
         output["derived_finding"] = save_derived(target, result)
     notes = [result.aggregation_note()]

@@ -53,6 +53,7 @@ class Fit:
     qm_p: float | None
     r2: float | None  # percent; None without moderators (or with tau2 = 0 in the model without them)
     vt: float  # metafor's typical sampling variance (k - p) / tr(P), for I2
+    s2w: float  # the Knapp-Hartung scale factor applied to vb (1 under test = "z")
     vb: np.ndarray = field(repr=False, compare=False)  # covariance matrix of the coefficients
 
     def coefficient(self, name: str) -> Coefficient:
@@ -175,6 +176,7 @@ def fit(
     b = a_inv @ (xw @ ya)
     vb = a_inv
     df: int | None = None
+    s2w = 1.0
     if test == "knha":
         rss = float(np.sum(w * (ya - xa @ b) ** 2))
         s2w = 0.0 if rss <= np.finfo(float).eps else rss / (k - p) if k > p else math.nan
@@ -215,7 +217,7 @@ def fit(
         if method != "FE":
             tau2_re = tau2_for(ya, va, np.ones((k, 1)), method)
             r2 = 0.0 if tau2_re == 0 else max(0.0, 100 * (tau2_re - t2) / tau2_re)
-    return Fit(k, method, test, level, df, coefficients, t2, i2, h2, qe, k - p, qe_p, qm, (m, df), qm_p, r2, vt, vb)
+    return Fit(k, method, test, level, df, coefficients, t2, i2, h2, qe, k - p, qe_p, qm, (m, df), qm_p, r2, vt, s2w, vb)
 
 
 def q_profile(

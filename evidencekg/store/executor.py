@@ -2,8 +2,9 @@
 
 pyoxigraph cannot cancel a query and its results are bound to the thread that made them, so an
 embedded store's queries run in a warm pool of worker processes (evidencekg.store.worker). Each
-worker reads an immutable copy of the store: a `backup()` checkpoint for a store on disk, an
-N-Quads snapshot for one in memory. Every write made through the store object moves its
+worker reads an immutable copy of the store: a `backup()` checkpoint for a store on disk; for one in
+memory an N-Quads snapshot plus the updates made since (files the worker applies to its copy, from
+the store's journal: no full dump per write). Every write made through the store object moves its
 `changes` counter, and `notify_write()` covers writes made any other way (on `store.oxigraph`
 directly); the next query then publishes a new copy and workers switch to it. A query that outlives
 settings.query_timeout gets its worker SIGKILLed (its CPU work really stops), raises
@@ -43,6 +44,7 @@ from evidencekg.store.protocol import DISK_FULL, Bindings, Capability, FormatCho
 log = logging.getLogger(__name__)
 
 COPIES_PREFIX = ".evidencekg-copies-"  # + "<server pid>-<random>": the folder of published copies
+MAX_UPDATES = 200  # update files an in-memory store's copy may carry before it is dumped afresh
 STARTUP_TIMEOUT = 60.0  # seconds a new worker may take to start or to open a new copy of the store
 
 
@@ -219,6 +221,8 @@ class ProcessExecutor:
         self._lock = threading.Lock()
         self._notified = 0  # notify_write() calls
         self._published: worker.Source | None = None
+        self._dumped = 0  # store.changes when the last in-memory snapshot was dumped
+        self._seen = (0, 0)  # (notify_write calls, store.changes) at the last in-memory publication
         self._started = False
         weakref.finalize(self, _shutdown, self._pool)
 
@@ -437,23 +441,39 @@ class ProcessExecutor:
             return self._published
 
     def _publish(self, generation: int) -> worker.Source:
-        """Write a new immutable copy: a hard-link checkpoint on disk, an N-Quads dump for memory."""
+        """Write a new immutable copy: a hard-link checkpoint on disk; in memory, the updates made since the
+        last N-Quads dump (evidencekg.store.embedded journal), or a new dump when they cannot be replayed."""
         self._pool.folder.mkdir(parents=True, exist_ok=True)
         target = self._pool.folder / f"generation-{generation}"
         oxigraph = self.store.oxigraph
         if self.store.path is not None:
             oxigraph.backup(str(target))
             return worker.Source(worker.CHECKPOINT, str(target), generation)
-        path = target.with_suffix(".nq")
-        oxigraph.dump(str(path), format=ox.RdfFormat.N_QUADS)
-        return worker.Source(worker.SNAPSHOT, str(path), generation)
+        with self.store.write_lock:  # validated writes, ingests and reloads wait: the dump and its count agree
+            changes, notified = self.store.changes, self._notified
+            last, (seen_notified, seen_changes) = self._published, self._seen
+            self._seen = (notified, changes)
+            # a notice with no Store API write since the last copy means a write behind its back: dump afresh
+            unseen = notified != seen_notified and changes == seen_changes
+            if last is not None and last.kind == worker.SNAPSHOT and not unseen and len(last.updates) < MAX_UPDATES:
+                texts = self.store.journal_since(self._dumped)
+                if texts is not None and len(texts) >= len(last.updates):
+                    added = []
+                    for number, text in enumerate(texts[len(last.updates) :], start=len(last.updates)):
+                        path = target.with_name(f"generation-{generation}-update-{number}.ru")
+                        path.write_text(text, encoding="utf-8")
+                        added.append(str(path))
+                    return worker.Source(worker.SNAPSHOT, last.path, generation, (*last.updates, *added))
+            path = target.with_suffix(".nq")
+            oxigraph.dump(str(path), format=ox.RdfFormat.N_QUADS)
+            self._dumped = changes
+            return worker.Source(worker.SNAPSHOT, str(path), generation)
 
     def _prune(self) -> None:
         """Delete copies that are neither the current one nor open in a live worker."""
         with self._lock:
-            keep = {w.source.path for w in self._pool.workers if w.source is not None}
-            if self._published is not None:
-                keep.add(self._published.path)
+            sources = [w.source for w in self._pool.workers if w.source is not None] + [self._published]
+            keep = {path for source in sources if source is not None for path in (source.path, *source.updates)}
             for path in self._pool.folder.glob("generation-*"):
                 if str(path) in keep:
                     continue

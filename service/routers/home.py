@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 
+from evidencekg.model.namespaces import PREFIXES
 from evidencekg.pages import statistics as stats_summary
 from evidencekg.settings import Settings
 from evidencekg.store.protocol import Store
@@ -28,5 +29,6 @@ def home(store: Store = Depends(get_store), settings: Settings = Depends(get_set
         sources=stats_summary.sources(store),
         publications=stats_summary.publications(store),
         queries=queries,
+        prefixes=PREFIXES,
         catalogue_error=error,
     )
