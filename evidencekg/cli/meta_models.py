@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
 from evidencekg.cli.evidence import fail
 from evidencekg.cli.meta import FormatOption, LevelOption, MethodOption, TestOption, _check, _print, app, table_console
@@ -64,8 +65,6 @@ def influence_command(file: FileArgument, method: MethodOption = "REML", level: 
     if fmt == "json":
         _print(output, fmt, "")
         return
-    from rich.table import Table
-
     table = Table(title=f"{file.name}: influence ({method}, k = {len(rows)})")
     for column in ("study", "rstudent", "dffits", "cook_d", "hat", "weight %", "influential"):
         table.add_column(column)

@@ -13,6 +13,7 @@ import pyoxigraph as ox
 from evidencekg.errors import NotAcceptable, QuerySyntaxError, StoreError, StoreFull
 from evidencekg.sparql.operations import replayable
 from evidencekg.sparql.parse_errors import parse_error_message
+from evidencekg.store.cache import ResultCache
 from evidencekg.store.protocol import (
     DISK_FULL,
     GRAPH_FORMATS,
@@ -61,6 +62,7 @@ class OxigraphStore:
             for orphan in path.glob("bulk-*.sst"):  # left by a killed bulk_load; safe now that we hold the lock
                 orphan.unlink()
         self.changes = 0  # writes made through this object (query executors republish their copy when it moves)
+        self.results = ResultCache()  # answers kept until the next write (store/cache.py)
         # In memory: (changes after it, update text; "" for a failed one, None when it cannot be replayed) of the last
         # JOURNAL writes, so query workers can apply them to their copy instead of reloading the whole store.
         self._journal: deque[tuple[int, str | None]] = deque(maxlen=JOURNAL)
