@@ -10,11 +10,19 @@ import rdflib
 import typer
 from rich.console import Console
 
-from evidencekg.cli.evidence import fail, progress_bar
+from evidencekg.cli.evidence import (
+    EndpointOption,
+    UpdateAuthOption,
+    UpdateEndpointOption,
+    fail,
+    progress_bar,
+    remote_settings,
+)
 from evidencekg.evidence.ingest import AlreadyIngested
 from evidencekg.evidence.ingest import ingest as run_ingest
 from evidencekg.settings import get_settings
 from evidencekg.shapes.consistency import check_graph
+from evidencekg.store.backends import open_store
 from evidencekg.store.embedded import OxigraphStore
 from evidencekg.store.files import ttl_files
 
@@ -29,6 +37,9 @@ def ingest(
     outcome: Annotated[str | None, typer.Option("--outcome", help="Metapsy: the outcome construct (else its README.md)")] = None,
     title: Annotated[str | None, typer.Option("--title", help="Metapsy: the dataset's title (else its README.md)")] = None,
     licence: Annotated[str | None, typer.Option("--licence", help="Metapsy: licence URL (else its license file, else ODC-By)")] = None,
+    endpoint: EndpointOption = None,
+    update_endpoint: UpdateEndpointOption = None,
+    update_auth: UpdateAuthOption = None,
 ) -> None:
     """Validate every row and write them all in one step; any bad row writes nothing and names row, column and problem.
 
@@ -38,7 +49,13 @@ def ingest(
     constructs rows name live there). A file already ingested, under any name, is refused.
     """
     settings = get_settings(**({"store_path": store} if store else {}))
-    target = OxigraphStore(settings.resolved_store_path)
+    if endpoint and store:
+        raise fail("choose one of --store and --endpoint", 2)
+    if endpoint:
+        settings = remote_settings(settings, endpoint, update_endpoint, update_auth)
+        if not settings.update_endpoint:
+            raise fail("ingesting into an endpoint needs --update-endpoint (the URL updates are sent to)", 2)
+    target = open_store(settings) if endpoint else OxigraphStore(settings.resolved_store_path)
     bar = progress_bar(Console(stderr=True))
     task = bar.add_task("checking rows against the shapes", total=None)
     try:
@@ -53,18 +70,25 @@ def ingest(
         exc.how_to_replace = f"evidencekg ingest {file} --name {{name}} --replace{where}"
         raise
     if result.loaded_evidence:
-        typer.echo(f"loaded the shipped evidence (ontology/, data/) into {settings.resolved_store_path} first", err=True)
+        typer.echo(f"loaded the shipped evidence (ontology/, data/) into {target.location} first", err=True)
     typer.echo(f"ingested {result.findings} findings ({result.triples} triples) as {result.document}")
 
 
 def _graph(files: list[Path] | None, store: Path | None) -> rdflib.Graph:
-    """The files parsed with rdflib (printed decimals kept), or the findings of an on-disk store."""
+    """The files parsed with rdflib (printed decimals kept), or the findings of an on-disk store.
+
+    Without files or --store: the default store (var/store) when it exists, so ingested studies are checked too;
+    else the shipped data/ files.
+    """
     graph = rdflib.Graph()
+    settings = get_settings()
+    if store is None and not files and settings.resolved_store_path.exists():
+        store = settings.resolved_store_path
+        typer.echo(f"checking the store at {store} (give files, or --store, to check something else)", err=True)
     if store is not None:
         data = OxigraphStore(store).dump("application/n-triples")
         graph.parse(data=data, format="nt")
         return graph
-    settings = get_settings()
     for path in files or ttl_files(settings.data_dir):
         try:
             graph.parse(path)
@@ -74,7 +98,7 @@ def _graph(files: list[Path] | None, store: Path | None) -> rdflib.Graph:
 
 
 def check(
-    files: Annotated[list[Path] | None, typer.Argument(help="Turtle files (default: data/*.ttl)")] = None,
+    files: Annotated[list[Path] | None, typer.Argument(help="Turtle files (default: the default store if it exists, else data/*.ttl)")] = None,
     store: Annotated[Path | None, typer.Option("--store", help="Check an on-disk store instead of files")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:

@@ -26,6 +26,7 @@ def serve_settings(
     endpoint: str | None,
     update_endpoint: str | None,
     watch: bool | None = None,
+    update_auth: str | None = None,
 ) -> Settings:
     """Settings from the environment with the command-line choices on top (only those given).
 
@@ -37,6 +38,7 @@ def serve_settings(
         "store_path": store,
         "endpoint": endpoint,
         "update_endpoint": update_endpoint,
+        "update_auth": update_auth,
         "watch_files": watch,
     }
     overrides: dict[str, object] = {k: v for k, v in chosen.items() if v is not None}
@@ -81,6 +83,9 @@ def serve(
     memory: Annotated[bool, typer.Option("--memory", help="Keep the store in memory (lost on exit)")] = False,
     endpoint: Annotated[str | None, typer.Option(help="Use a remote SPARQL endpoint instead of a local store")] = None,
     update_endpoint: Annotated[str | None, typer.Option(help="The remote endpoint's update URL")] = None,
+    update_auth: Annotated[
+        str | None, typer.Option(help="user:password for the update endpoint, Basic or Digest (or EVIDENCEKG_UPDATE_AUTH)")
+    ] = None,
     watch: Annotated[
         bool | None,
         typer.Option("--watch/--no-watch", help="Reload ontology/ and data/ into the embedded store when they change (default on)"),
@@ -89,7 +94,9 @@ def serve(
     """Serve the evidence: SPARQL 1.1 endpoint, linked data, network view and API (embedded stores load the shipped evidence first)."""
     import uvicorn
 
-    settings = serve_settings(host, port, store, memory, endpoint, update_endpoint, watch)
+    from evidencekg.cli.connections import bounded_protocol
+
+    settings = serve_settings(host, port, store, memory, endpoint, update_endpoint, watch, update_auth)
     show_library_logs()
     try:
         backend = open_store(settings)
@@ -110,7 +117,10 @@ def serve(
         host=settings.host,
         port=settings.port,
         log_level="info",
-        limit_concurrency=settings.max_connections,  # beyond it: 503 at once, never an unbounded queue
+        # Past max_connections idle connections are closed first (connections.py); requests past it get 503 at
+        # once, never an unbounded queue. A request's headers must arrive within header_timeout.
+        http=bounded_protocol(settings.header_timeout, settings.max_connections),
+        limit_concurrency=settings.max_connections + 1,
         timeout_keep_alive=int(settings.keep_alive_timeout),
         h11_max_incomplete_event_size=64 * 1024,  # request line + headers
     )

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from evidencekg.pages.describe import RDF_VALUE, ResourceView, exists, kind_of, labels_around, make_link, statements
+from evidencekg.pages.describe import (
+    RDF_VALUE,
+    SHOWN_INCOMING,
+    ResourceView,
+    exists,
+    incoming_count,
+    kind_of,
+    labels_around,
+    make_link,
+    statements,
+)
 from evidencekg.pages.views import sections_for
 from evidencekg.store.protocol import Store
 
@@ -30,6 +40,7 @@ def describe(store: Store, iri: str, group: str | None = None, page: int = 1) ->
         text=text,
         outgoing=outgoing,
         incoming=incoming,
+        incoming_total=incoming_count(store, iri) if len(incoming) >= SHOWN_INCOMING else len(incoming),
     )
     view.sections = sections_for(store, view, labels, group, page)
     return view

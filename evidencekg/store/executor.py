@@ -2,8 +2,9 @@
 
 pyoxigraph cannot cancel a query and its results are bound to the thread that made them, so an
 embedded store's queries run in a warm pool of worker processes (evidencekg.store.worker). Each
-worker reads an immutable copy of the store: a `backup()` checkpoint for a store on disk, an
-N-Quads snapshot for one in memory. Every write made through the store object moves its
+worker reads an immutable copy of the store: a `backup()` checkpoint for a store on disk; for one in
+memory an N-Quads snapshot plus the updates made since (files the worker applies to its copy, from
+the store's journal: no full dump per write). Every write made through the store object moves its
 `changes` counter, and `notify_write()` covers writes made any other way (on `store.oxigraph`
 directly); the next query then publishes a new copy and workers switch to it. A query that outlives
 settings.query_timeout gets its worker SIGKILLed (its CPU work really stops), raises
@@ -322,9 +323,10 @@ class ProcessExecutor:
             raise ResourceLimit(worker.memory_message(self.settings.worker_memory_limit)) from exc
 
     def notify_write(self) -> None:
-        """Mark the published copy stale; the next query publishes a new one."""
+        """Mark the published copy stale (the next query publishes a new one) and forget the store's cached answers."""
         with self._lock:
             self._notified += 1
+        self.store.results.clear()
 
     def _generation(self) -> int:
         """Which state of the store a copy must reflect: moves with every write (call under the lock)."""
