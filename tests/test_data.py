@@ -151,12 +151,11 @@ def printed_value(printed: str) -> Decimal:
 
 
 def sentence_texts(graph: rdflib.Graph, node) -> dict:
-    """The source sentences node was derived from, with their text."""
-    return {
-        s: str(graph.value(s, RDF.value))
-        for s in graph.objects(node, PROV.wasDerivedFrom)
-        if (s, RDF.type, EKG.SourceSentence) in graph
-    }
+    """The source sentences node was derived from (or, for a study, which is no prov:Entity, that are about it), with their text."""
+    sources = set(graph.objects(node, PROV.wasDerivedFrom))
+    if (node, RDF.type, EKG.MetaAnalysis) in graph or (node, RDF.type, EKG.PrimaryStudy) in graph:
+        sources |= set(graph.subjects(IS_ABOUT, node))
+    return {s: str(graph.value(s, RDF.value)) for s in sources if (s, RDF.type, EKG.SourceSentence) in graph}
 
 
 def numeric_statements(graph: rdflib.Graph):
@@ -310,7 +309,7 @@ def test_ontology_reuses_the_recorded_vocabularies(ontology):
                                                      "http://purl.org/ontology/bibo/AcademicArticle"}
     assert supers("Construct", RDFS.subClassOf) == {str(SKOS.Concept)}
     assert supers("SourceSentence", RDFS.subClassOf) == {str(PROV.Entity)}
-    assert supers("reportedIn", RDFS.subPropertyOf) == {str(OBO.SEPIO_0000124)}
+    assert supers("reportedIn", RDFS.subPropertyOf) == {str(OBO.SEPIO_0000442)}
     assert supers("fromConstruct", RDFS.subPropertyOf) == {str(IS_ABOUT)}
     assert supers("hasComponent", RDFS.subPropertyOf) == {str(SKOS.narrower)}
     assert supers("ciLower", RDFS.seeAlso) == {str(OBO.STATO_0000315)}
