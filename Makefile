@@ -32,8 +32,10 @@ lint: $(STAMP)
 validate: $(STAMP)
 	$(BIN)/evidencekg validate
 
+# make bench SIZE=1000000: the scale run's synthetic findings (default 100,000); ONLY=scale or ONLY=small.
+SIZE ?= 100000
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.run --size $(SIZE) $(if $(ONLY),--only $(ONLY))
 
 # Debian's Chromium for the browser tests (needs root; .ci/run calls it).
 browser:

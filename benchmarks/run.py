@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import subprocess
 import sys
@@ -12,6 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.meta_page import meta_page
+from benchmarks.scale import scale
+from benchmarks.writes import main as write_path
 from evidencekg.settings import get_settings
 
 METAPSY = Path(__file__).resolve().parents[2] / "shared/evidence-bases/metapsy-depression-psyctr/data.csv"
@@ -98,11 +101,22 @@ def startup() -> None:
 
 
 def main() -> None:
-    """Run every benchmark."""
-    startup()
-    pooling()
-    ingest_and_query()
-    meta_page(METAPSY)
+    """Run every benchmark (`--size N`: the scale run's synthetic findings; `--only scale`: just that run)."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run")
+    parser.add_argument("--size", type=int, default=100_000, help="synthetic findings of the scale run (make bench SIZE=N)")
+    parser.add_argument("--only", choices=("scale", "small"), help="only the scale run, or only the small benchmarks")
+    parser.add_argument("--load-seconds", type=float, default=60.0, help="length of the 50-client load test")
+    options = parser.parse_args()
+    if options.only != "scale":
+        startup()
+        pooling()
+        ingest_and_query()
+        meta_page(METAPSY)
+    if options.only != "small":
+        scale(options.size, load_seconds=options.load_seconds)
+        write_path(options.size)  # the validated write, the first query after it, a sheet ingest (disk store)
+        if options.size <= 100_000:
+            write_path(options.size, memory=True, ingest_rows=0)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ __all__ = [
     "OUTCOMES",
     "BadFile",
     "BadRequest",
+    "Busy",
     "Conflict",
     "EvidenceKGError",
     "Forbidden",
@@ -29,6 +30,7 @@ __all__ = [
     "ShapeViolation",
     "StoreError",
     "StoreUnavailable",
+    "TooManyRequests",
     "Unauthorized",
     "UnknownName",
     "UnsupportedMediaType",
@@ -72,6 +74,10 @@ class BadFile(StoreError):
     """A file given to be loaded cannot be read or parsed; nothing of it reached the store."""
 
 
+class StoreFull(StoreError):
+    """The disk under the store is full: the write was not kept, the store is as it was before it."""
+
+
 class StoreUnavailable(StoreError):
     """The store cannot be reached (a remote endpoint refused, timed out or broke the connection)."""
 
@@ -102,6 +108,18 @@ class QueryTimeout(StoreError):
 
 class ResourceLimit(QueryTimeout):
     """The query was stopped because its worker passed a resource bound (memory); retrying as is will not help."""
+
+
+class Busy(QueryTimeout):
+    """The service has no room for this query now (heavy lane full); `retry_after` says when to try again."""
+
+    def __init__(self, message: str, retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class TooManyRequests(Busy):
+    """This client already has its share of heavy queries running or waiting; others' queries are unaffected."""
 
 
 class ResultTooLarge(StoreError):
@@ -147,6 +165,7 @@ OUTCOMES: dict[type[EvidenceKGError], Outcome] = {
     UnknownName: Outcome(404, 2, "Not found"),
     StoreError: Outcome(500, 1, "Store error"),
     BadFile: Outcome(400, 2, "Bad request"),  # fix the file (its file:line:col is in the message)
+    StoreFull: Outcome(507, 1, "Insufficient storage"),
     StoreUnavailable: Outcome(502, 1, "Store unreachable"),
     QuerySyntaxError: Outcome(400, 2, "Bad request"),  # the parser's message, with its line:column
     BadRequest: Outcome(400, 2, "Bad request"),
@@ -158,6 +177,8 @@ OUTCOMES: dict[type[EvidenceKGError], Outcome] = {
     NotAcceptable: Outcome(406, 2, "Not acceptable"),
     ShapeViolation: Outcome(422, 1, "Refused by the data shapes"),
     QueryTimeout: Outcome(503, 1, "Query stopped"),
+    Busy: Outcome(503, 1, "Busy"),
+    TooManyRequests: Outcome(429, 1, "Too many requests"),
 }
 
 

@@ -81,7 +81,14 @@ class Settings(BaseSettings):
     keep_alive_timeout: float = Field(default=5.0, gt=0, description="Seconds an idle keep-alive connection stays open")
     max_nesting: int = Field(default=200, gt=0, description="Deepest nesting of { ( [ accepted in a query or update")
     max_literal_bytes: int = Field(default=2**20, gt=0, description="Longest literal a write may store (UTF-8 bytes)")
-    query_workers: int = Field(default=2, ge=1, description="Worker processes that run queries (killable)")
+    query_workers: int = Field(default=2, ge=1, description="Worker processes of the heavy lane (killable; lower CPU priority)")
+    fast_workers: int = Field(default=1, ge=1, description="Worker processes of the fast lane: queries not known to be heavy")
+    fast_budget: float = Field(
+        default=0.5, gt=0, description="Seconds a query may run in the fast lane before it is moved to the heavy lane"
+    )
+    heavy_queue: int = Field(default=8, ge=1, description="Heavy queries running or waiting at once; more get 503")
+    client_share: int = Field(default=4, ge=1, description="Heavy queries one client may have running or waiting; more get 429")
+    heavy_nice: int = Field(default=10, ge=0, le=19, description="CPU niceness added to heavy-lane workers")
     service_allowlist: list[str] = Field(
         default_factory=list, description="URL prefixes SERVICE and LOAD may reach"
     )

@@ -14,8 +14,9 @@ from evidencekg.store.backends import open_store
 from evidencekg.store.executor import create_executor
 from evidencekg.store.protocol import Store
 from service import assets, errors, security
+from service.head import HeadAsGet
 from service.limits import BodyLimit
-from service.routers import catalogue, graph_store, home, linked_data, meta, meta_page, network, sparql
+from service.routers import catalogue, graph_store, home, linked_data, meta, meta_page, network, search, sparql
 
 
 def create_app(store: Store | None = None, settings: Settings | None = None) -> FastAPI:
@@ -51,6 +52,7 @@ def create_app(store: Store | None = None, settings: Settings | None = None) -> 
             allow_headers=["Accept", "Content-Type", "Authorization"],
         )
     app.add_middleware(security.SecurityMiddleware, hosts=security.allowed_hosts(settings.allowed_hosts, settings.host))
-    for module in (sparql, graph_store, linked_data, catalogue, network, meta, meta_page, home, assets):
+    app.add_middleware(HeadAsGet)  # outermost: every GET route also answers HEAD
+    for module in (sparql, graph_store, linked_data, catalogue, network, meta, meta_page, search, home, assets):
         app.include_router(module.router)
     return app

@@ -28,3 +28,8 @@ def notify_write(request: Request) -> None:
     executor = getattr(request.app.state, "executor", None)
     if executor is not None:
         executor.notify_write()
+
+
+def client_id(request: Request) -> str | None:
+    """Who asks, for admission control's per-client share of the heavy lane: the peer address."""
+    return request.client.host if request.client else None

@@ -36,14 +36,14 @@ def wants_plain_text(request: Request) -> bool:
 def error_response(request: Request, exc: EvidenceKGError) -> Response:
     """A library error as its table entry says: `Title: message` as plain text, or JSON {"detail": ..., "error": class}.
 
-    401 names the Bearer scheme, 503 says when to retry, a 422 of the shapes lists its violations.
+    401 names the Bearer scheme, 429 and 503 say when to retry (Retry-After), a 422 of the shapes lists its violations.
     """
     outcome = outcome_for(exc)
     status, title = (outcome.status, outcome.title) if outcome else (500, "Error")
     message = str(exc) or exc.__class__.__name__
     headers = {"WWW-Authenticate": 'Bearer realm="evidencekg"'} if status == 401 else {}
-    if status == 503:
-        headers["Retry-After"] = "5"
+    if status in (429, 503):
+        headers["Retry-After"] = str(getattr(exc, "retry_after", 5))
     data: dict[str, Any] = {"error": exc.__class__.__name__}
     if isinstance(exc, ShapeViolation) and exc.violations:
         data["violations"] = exc.violations

@@ -139,3 +139,38 @@ def chooser(accept: str | None) -> FormatChooser:
         return choose(ranges, kind)
 
     return pick
+
+
+# `?format=` / `?output=` names on /sparql (for a plain URL: pandas.read_csv, a browser link) and what each
+# stands for, per result kind: `json` is SPARQL JSON results for a SELECT and JSON-LD for a CONSTRUCT.
+FORMAT_PARAMETER: dict[str, tuple[str, ...]] = {
+    "csv": ("text/csv",), "tsv": ("text/tab-separated-values",),
+    "json": (JSON_RESULTS, "application/ld+json"), "xml": (XML_RESULTS, "application/rdf+xml"),
+    "ttl": (TURTLE,), "turtle": (TURTLE,), "nt": ("application/n-triples",), "ntriples": ("application/n-triples",),
+    "jsonld": ("application/ld+json",), "json-ld": ("application/ld+json",), "rdf": ("application/rdf+xml",),
+    "rdfxml": ("application/rdf+xml",), "nq": ("application/n-quads",), "trig": ("application/trig",),
+}  # fmt: skip
+
+
+def format_chooser(names: list[str]) -> FormatChooser | None:
+    """A FormatChooser for `?format=` values (`csv`, `json`, ... or media types); None when none is known.
+
+    Clients such as SPARQLWrapper send several (`format=tsv&format=text/tab-separated-values&output=tsv`):
+    for each result kind the first value that suits it wins; unknown ones are ignored. A value that suits no
+    kind of the result (`csv` for a CONSTRUCT) answers None there (406).
+
+    >>> pick = format_chooser(["csv"]); pick(QueryKind.SOLUTIONS), pick(QueryKind.GRAPH)
+    ('text/csv', None)
+    >>> format_chooser(["application/sparql-results+xml"])(QueryKind.BOOLEAN), format_chooser(["pdf"])
+    ('application/sparql-results+xml', None)
+    """
+    known: list[str] = []
+    for name in (part.strip().lower() for value in names for part in value.split(",")):
+        known.extend(FORMAT_PARAMETER.get(name) or ((name,) if any(name in offers for offers in OFFERS.values()) else ()))
+    if not known:
+        return None
+
+    def pick(kind: QueryKind) -> str | None:
+        return next((media for media in known if media in OFFERS[kind]), None)
+
+    return pick

@@ -44,3 +44,16 @@ def live_url() -> Iterator[str]:
 
     with live_server(memory_app(load_evidence=True, settings_overrides={"token": None})) as base_url:
         yield base_url
+
+
+@pytest.fixture(scope="session")
+def metapsy_store(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> OxigraphStore:
+    """The README's real-size store: the shipped evidence, the whole Metapsy depression database (900 findings)
+    and the simulated attachment/alliance sheet (24 findings), ingested once for the session's browser tests."""
+    from evidencekg.evidence.ingest import ingest
+
+    settings = get_settings(var_dir=tmp_path_factory.mktemp("var"), memory=True, endpoint=None)
+    held = shipped_store(settings)
+    ingest(held, shared_dir / "evidence-bases/metapsy-depression-psyctr/data.csv", "metapsy", settings=settings)
+    ingest(held, Path(__file__).parents[1] / "examples/simulated-attachment-alliance.csv", "sheet", settings=settings)
+    return held

@@ -100,6 +100,10 @@ def test_home_page_runs_a_catalogue_query_in_yasgui(page: tuple[object, BrowserL
     )
     text = table.inner_text()
     assert "-0.09" in text and "-0.13" in text
+    # readable: literals plain (no "-0.13"^^xsd:decimal), IRIs as prefixed names, a table as wide as the page
+    assert "^^" not in text and "xsd:" not in text and '"-0.13"' not in text
+    assert "id:finding/notsu2024-avoidance-alliance" in text and "<https://" not in text
+    assert tab.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")  # type: ignore[attr-defined]
     endpoint = tab.evaluate("() => window.yasgui.getTab().getEndpoint()")  # type: ignore[attr-defined]
     assert endpoint == base_url + "/sparql"
     assert log.clean(), log

@@ -169,7 +169,7 @@ def test_cli_pool_correlations_json_keys_and_values(tmp_path: Path) -> None:
     result = runner.invoke(app, ["meta", "pool", str(sheet), "--method", "DL", "--format", "json"])
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
-    assert list(out) == KEYS_R
+    assert list(out)[: len(KEYS_R)] == KEYS_R  # today's keys first, then test, df, zval, pval, z-scale and tau2/I2 CIs
     ref = combine_effects(np.arctanh(rs), 1 / (np.array(ns) - 3), method_re="chi2")
     assert out["z"] == pytest.approx(ref.mean_effect_re, abs=1e-6)
     assert out["r"] == pytest.approx(math.tanh(ref.mean_effect_re), abs=1e-6)
@@ -180,7 +180,7 @@ def test_cli_pool_correlations_json_keys_and_values(tmp_path: Path) -> None:
 def _summary(rs: list[float], ns: list[int]) -> dict[str, object]:
     from evidencekg.meta.pooling import correlation_summary
 
-    return correlation_summary(pool_correlations(rs, ns, "DL"))
+    return correlation_summary(pool_correlations(rs, ns, "DL", confint=True))
 
 
 @pytest.mark.parametrize(
@@ -195,7 +195,7 @@ def test_cli_pool_effects_with_variance_or_se(tmp_path: Path, header: str, rows:
     sheet = tmp_path / "e.csv"
     sheet.write_text(header + "\n" + rows)
     out = json.loads(runner.invoke(app, ["meta", "pool", str(sheet), "--method", "PM"]).stdout)
-    assert list(out) == ["k", "method", "estimate", "se", "ci_lower", "ci_upper", "tau2", "i2", "q", "q_df", "q_p", "pi_lower", "pi_upper"]
+    assert list(out)[:13] == ["k", "method", "estimate", "se", "ci_lower", "ci_upper", "tau2", "i2", "q", "q_df", "q_p", "pi_lower", "pi_upper"]
     ref = combine_effects(np.array([0.2, 0.5, 0.1]), np.array([0.01, 0.02, 0.015]) if keys == "yi" else np.array([0.1, 0.14, 0.12]) ** 2, method_re="iterated")
     assert out["estimate"] == pytest.approx(ref.mean_effect_re, abs=1e-4)
 
@@ -254,7 +254,7 @@ def test_table_bounds_tiny_p_values_and_adds_the_z_test_p(tmp_path: Path, monkey
     sheet = tmp_path / "e.csv"
     sheet.write_text("study,yi,vi\n" + "".join(f"s{i},{y},{v}\n" for i, (y, v) in enumerate(zip(yi, vi))))
     as_json = json.loads(runner.invoke(app, ["meta", "pool", str(sheet), "--format", "json"]).stdout)
-    assert 0 <= as_json["q_p"] < 1e-4 and "pval" not in as_json  # JSON keeps the number and the issue's keys
+    assert 0 <= as_json["q_p"] < 1e-4 and as_json["pval"] == pool(yi, vi, "REML").pval  # JSON keeps the numbers
     table = runner.invoke(app, ["meta", "pool", str(sheet), "--format", "table"])
     assert table.exit_code == 0, table.output
     rows = table_rows(table.stdout)
@@ -262,7 +262,7 @@ def test_table_bounds_tiny_p_values_and_adds_the_z_test_p(tmp_path: Path, monkey
     expected = pool(yi, vi, "REML")
     assert rows["pval"] == ("< 0.0001" if expected.pval < 1e-4 else f"{expected.pval:.4f}")
     assert rows["estimate"] == f"{expected.estimate:.4f}"
-    assert "z-test of the pooled estimate" in table.stdout
+    assert "test of the pooled estimate (metafor's pval: z" in table.stdout
 
 
 def test_table_pval_is_metafors_z_test(tmp_path: Path) -> None:
@@ -320,8 +320,9 @@ def test_pair_table_names_the_measure_explains_aggregation_and_prints_whole_iris
     assert result.exit_code == 0, result.output
     rows = table_rows(result.stdout)
     assert rows["effect_size_measure"] == "Pearson's r" and "STATO" not in result.stdout
-    assert rows["k"] == "3" and rows["within_study_rho"] == "0.5000"
-    assert "1 of 3 studies had several effects" in result.stdout and "within_study_rho = 0.5" in result.stdout
+    assert rows["k"] == "3" and rows["within_study_rho"] == "0.6000"  # Metapsy's default
+    assert "1 of 3 studies had several effects" in result.stdout and "rho = 0.6" in result.stdout
+    assert "inverse-variance weighted mean" in result.stdout and "per study" in result.stdout  # no arms named here
     assert rows["derived_finding"].startswith("https://w3id.org/evidencekg/id/finding/pooled-attachment-anxiety-therapeutic-alliance-reml-")
     assert "\u2026" not in result.stdout  # nothing cut off, at the 120 columns used when stdout is not a terminal
     assert max(len(line) for line in result.stdout.splitlines()) <= 120
@@ -376,3 +377,16 @@ def test_saved_tiny_q_p_value_is_stored_faithfully_and_shown_below_0_0001(tmp_pa
     shown = re.search(r">Q p-value</a></td><td>(.*?)</td>", page)
     assert shown is not None, "the finding page shows no Q p-value row"
     assert shown.group(1).strip() == "&lt; 0.0001"
+
+
+def test_pool_warns_about_ambiguous_columns_duplicate_labels_and_extreme_variances(tmp_path: Path) -> None:
+    """Both n,r and yi,vi: r is pooled and the file is named; duplicate labels and a variance ratio >= 1e7 warn like metafor."""
+    both = tmp_path / "both.csv"
+    both.write_text("study,N,R,yi,vi\na,50,0.2,0.9,0.01\na,60,0.3,0.8,0.02\nc,70,0.1,0.7,0.03\n")
+    result = runner.invoke(app, ["meta", "pool", str(both)])
+    assert result.exit_code == 0, result.output
+    assert "both n,r and yi,vi" in result.stderr and "duplicate study labels: a (2 rows)" in result.stderr
+    assert json.loads(result.stdout)["r"] == pytest.approx(math.tanh(pool_correlations([0.2, 0.3, 0.1], [50, 60, 70]).estimate))
+    extreme = tmp_path / "extreme.csv"
+    extreme.write_text("study,yi,vi\na,0.1,1e-9\nb,0.2,0.5\nc,0.3,0.1\n")
+    assert "ratio of the largest to the smallest sampling variance" in runner.invoke(app, ["meta", "pool", str(extreme)]).stderr

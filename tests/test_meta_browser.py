@@ -12,8 +12,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from evidencekg.evidence.ingest import ingest
-from evidencekg.load.shipped import shipped_store
 from evidencekg.meta.analysis import Choices, analyse
 from evidencekg.meta.pairs import pool_pair
 from evidencekg.settings import get_settings
@@ -33,12 +31,9 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def store(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> OxigraphStore:
-    """The shipped evidence and the whole Metapsy depression database, ingested as the README says."""
-    settings = get_settings(var_dir=tmp_path_factory.mktemp("var"), memory=True, endpoint=None)
-    held = shipped_store(settings)
-    ingest(held, shared_dir / "evidence-bases/metapsy-depression-psyctr/data.csv", "metapsy", settings=settings)
-    return held
+def store(metapsy_store: OxigraphStore) -> OxigraphStore:
+    """The shipped evidence and the whole Metapsy depression database, ingested as the README says (plus the sheet)."""
+    return metapsy_store
 
 
 @pytest.fixture(scope="module")

@@ -488,3 +488,36 @@ def test_picture_labels_hide_no_node_and_no_other_label(derived_graph: nx.MultiD
     overlapping = [(i, j) for i, a in enumerate(extents) for j, b in enumerate(extents[i + 1:], i + 1)
                    if a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1]
     assert overlapping == []
+
+
+def test_gexf_is_1_3_with_weights_colours_thickness_and_positions(graph: nx.MultiDiGraph) -> None:
+    """Gephi's format: weight = |effect| on finding edges, viz colour and thickness, node positions, a `name` for Cytoscape."""
+    from lxml import etree
+
+    body = export_network(graph, "gexf")
+    root = etree.fromstring(body)
+    gexf, viz = "{http://gexf.net/1.3}", "{http://gexf.net/1.3/viz}"
+    assert root.tag == gexf + "gexf" and root.get("version") == "1.3"
+    edges = {e.get("id"): e for e in root.iter(gexf + "edge")}
+    back = nx.read_gexf(io.BytesIO(body))
+    avoidance = next(d for _, _, d in back.edges(data=True) if d.get("finding") == F + "notsu2024-avoidance-alliance")
+    assert avoidance["weight"] == pytest.approx(0.13) and avoidance["r"] == pytest.approx(-0.13)
+    for edge in edges.values():
+        assert edge.find(viz + "color") is not None and float(edge.find(viz + "thickness").get("value")) > 0
+    red = next(e for e in edges.values() if e.get("weight") == "0.13").find(viz + "color")
+    assert (red.get("r"), red.get("g"), red.get("b")) == ("178", "24", "43")  # negative: the page's red
+    nodes = list(root.iter(gexf + "node"))
+    assert nodes and all(n.find(viz + "position") is not None for n in nodes)
+    assert len({(n.find(viz + "position").get("x"), n.find(viz + "position").get("y")) for n in nodes}) == len(nodes)
+    assert back.nodes[ALLIANCE]["name"] == "therapeutic alliance"
+    graphml = nx.read_graphml(io.BytesIO(export_network(graph, "graphml")))
+    assert graphml.nodes[ALLIANCE]["name"] == "therapeutic alliance"
+    cyjs = json.loads(export_network(graph, "cyjs"))
+    assert all("position" in n for n in cyjs["elements"]["nodes"])
+
+
+def test_provenance_sentences_are_separated(graph: nx.MultiDiGraph) -> None:
+    several = [d for _, _, d in graph.edges(data=True) if len(d.get("sources", [])) > 1]
+    assert several
+    for d in several:
+        assert d["provenance"] == " | ".join(s["text"] for s in d["sources"])

@@ -293,3 +293,32 @@ def test_other_methods_get_a_plain_text_405(live_url: str, method: str) -> None:
     assert response.status_code == 405
     assert response.headers["content-type"].startswith("text/plain")
     assert response.text.startswith("Method not allowed") and "POST" in response.headers["allow"]
+
+
+def test_a_plain_url_with_format_csv_reads_into_pandas(live_url: str, estimates: set) -> None:
+    """pandas.read_csv(url) gets a DataFrame of the results: format=csv (or output=) wins over Accept."""
+    import pandas as pd
+
+    query = httpx.QueryParams({"query": SELECT_ESTIMATES, "format": "csv"})
+    frame = pd.read_csv(f"{live_url}/sparql?{query}")
+    assert list(frame.columns) == ["finding", "estimate"]
+    assert len(frame) == len(estimates)
+    assert {(f, float(e)) for f, e in zip(frame["finding"], frame["estimate"], strict=True)} == {(f, float(e)) for f, e in estimates}
+    tsv = httpx.get(f"{live_url}/sparql", params={"query": SELECT_ESTIMATES, "output": "tsv"}, headers={"Accept": "application/json"})
+    assert tsv.headers["content-type"].startswith("text/tab-separated-values") and tsv.text.startswith("?finding\t?estimate")
+    turtle = httpx.get(f"{live_url}/sparql", params={"query": CONSTRUCT_ESTIMATES, "format": "ttl"})
+    assert turtle.headers["content-type"].startswith("text/turtle")
+    assert len(Graph().parse(data=turtle.text, format="turtle")) == len(estimates)
+    assert httpx.get(f"{live_url}/sparql", params={"query": CONSTRUCT_ESTIMATES, "format": "csv"}).status_code == 406
+    unknown = httpx.get(f"{live_url}/sparql", params={"query": SELECT_ESTIMATES, "format": "xlsx"})
+    assert unknown.status_code == 400 and "xlsx" in unknown.text and "csv" in unknown.text
+
+
+@pytest.mark.parametrize("path", ["/", "/sparql", "/network", "/meta", "/queries", "/id/construct/attachment-anxiety", "/static/style.css"])
+def test_head_is_answered_wherever_get_is(live_url: str, path: str) -> None:
+    """HEAD gets GET's status and headers (Content-Type, Content-Length) and no body."""
+    get, head = httpx.get(live_url + path), httpx.head(live_url + path)
+    assert get.status_code == 200 and head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-type"] == get.headers["content-type"]
+    assert head.headers.get("content-length") in (None, str(len(get.content)))

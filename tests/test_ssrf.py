@@ -62,6 +62,8 @@ def spellings(url: str) -> list[str]:
         f"DESCRIBE ?s WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}",
         f"SELECT * WHERE {{ SERVICE <{url.replace(':', chr(92) + 'u003A', 1)}> {{ }} }}",
         f"SELECT * WHERE {{ SERVICE <{url}> {{ }} }} " + "aé" * 2000,
+        f"SELECT * WHERE {{ #c\rSERVICE <{url}> {{ }}\n }}",  # SPARQL ends a comment at CR too; rdflib did not
+        f"ASK {{ ?s ?p ?o # \r SERVICE SILENT <{url}> {{ ?s ?p ?o }}\n }}",
     ]
 
 
@@ -224,3 +226,67 @@ def test_lexer_and_guard_are_linear(shape: str) -> None:
         small_cost = min(cpu(function, small) for _ in range(3)) + 1e-4
         large_cost = min(cpu(function, large) for _ in range(3))
         assert large_cost / small_cost < 60, (shape, small_cost, large_cost)
+
+
+# Pieces that change how a text is cut into tokens: quotes, comment starts and ends, escapes, IRI brackets.
+PIECES = ["'", '"', "'''", '"""', "#", "\r", "\n", " ", "\\", "<", ">", "<http://a/x>", "?s", "?o", ".", ",", ";", "{", "}",
+          "(", ")", "FILTER", "BIND", "AS", "1", "e:x", "\\u0027", "\\u0022", "\\u003E", "\\n", "\\'", '\\"']
+
+
+def differential_texts(url: str, count: int, seed: int) -> Iterator[str]:
+    """SERVICE calls wrapped in what one grammar may read as a string, an IRI or a comment and another as code.
+
+    Each text puts `opener + random pieces + SERVICE + random pieces + closer` where a string, an
+    IRI or a comment may stand, with random pieces around it.
+    """
+    import random
+
+    chooser = random.Random(seed)
+    service = f"SERVICE <{url}> {{ }}"
+    wrappers = [("'", "'"), ('"', '"'), ("'" * 3, "'" * 3), ('"""', '"""'), ("<", ">"), ("#", "\n"), ("#", "\r"), ("#", ""), ("", "")]
+    places = ["?s ?p {hidden} .", "FILTER(?o != {hidden})", "BIND({hidden} AS ?z)", "{hidden}"]
+
+    def soup(most: int) -> str:
+        return "".join(
+            chooser.choice(PIECES) + (" " if chooser.random() < 0.5 else "") for _ in range(chooser.randint(0, most))
+        )
+
+    for _ in range(count):
+        opener, closer = chooser.choice(wrappers)
+        hidden = opener + soup(2) + service + soup(2) + closer
+        yield "PREFIX e: <http://a/> ASK { ?s ?p ?o . " + soup(3) + " " + chooser.choice(places).format(hidden=hidden) + " " + soup(3) + " }"
+
+
+def test_what_the_checker_allows_never_reaches_out_in_the_engine(listener: Listener) -> None:
+    """Differential fuzz: every text the checker lets through is run by Oxigraph itself; none may call the listener.
+
+    (A `#` comment ended by a CR alone was one such text: code to Oxigraph, comment to rdflib's grammar.)
+    Control: run unchecked, that text does call the listener, and the checker refuses it now.
+    """
+    import pyoxigraph as ox
+
+    engine = ox.Store()
+    engine.add(ox.Quad(ox.NamedNode("http://a/s"), ox.NamedNode("http://a/p"), ox.Literal("o")))
+
+    def reaches(text: str) -> bool:
+        before = listener.connections
+        try:
+            engine.query(text)
+        except (SyntaxError, OSError, ValueError, RuntimeError):
+            pass
+        time.sleep(0.01)
+        return listener.connections > before
+
+    allowed_count = 0
+    for text in differential_texts(listener.url, 2000, seed=13):
+        try:
+            guard.check(text, [])
+        except Forbidden:
+            continue
+        allowed_count += 1
+        assert not reaches(text), f"the checker allowed a text that calls out: {text!r}"
+    assert allowed_count > 30, "the fuzz should also produce texts the checker allows"
+    cr_comment = f"ASK {{ ?s ?p ?o . # c\rSERVICE <{listener.url}> {{ }}\n }}"
+    assert reaches(cr_comment), "the control: run unchecked, a SERVICE after a CR-ended comment calls out"
+    with pytest.raises(Forbidden):
+        guard.check(cr_comment, [])

@@ -8,8 +8,9 @@ from typing import Annotated
 
 import rdflib
 import typer
+from rich.console import Console
 
-from evidencekg.cli.evidence import fail
+from evidencekg.cli.evidence import fail, progress_bar
 from evidencekg.evidence.ingest import AlreadyIngested
 from evidencekg.evidence.ingest import ingest as run_ingest
 from evidencekg.settings import get_settings
@@ -32,8 +33,14 @@ def ingest(
     """
     settings = get_settings(**({"store_path": store} if store else {}))
     target = OxigraphStore(settings.resolved_store_path)
+    bar = progress_bar(Console(stderr=True))
+    task = bar.add_task("checking rows against the shapes", total=None)
     try:
-        result = run_ingest(target, file, fmt, name=name, settings=settings, replace=replace)
+        with bar:  # a bar on stderr (none when it is not a terminal); stdout keeps the one-line result
+            result = run_ingest(
+                target, file, fmt, name=name, settings=settings, replace=replace,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )  # fmt: skip
     except AlreadyIngested as exc:  # reported by the root command group; only the hint is said in this command's terms
         where = f" --store {store}" if store else ""
         exc.how_to_replace = f"evidencekg ingest {file} --name {{name}} --replace{where}"

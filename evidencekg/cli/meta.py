@@ -17,10 +17,21 @@ from evidencekg.meta.analysis import Choices, analyse
 from evidencekg.meta.forest import interval_text
 from evidencekg.meta.history import history
 from evidencekg.meta.inputs import read_effects
-from evidencekg.meta.pairs import parse_where, pool_pair, save_derived
+from evidencekg.meta.models import TESTS
+from evidencekg.meta.moderators import meta_regression, subgroups
+from evidencekg.meta.pairs import (
+    DEFAULT_AGGREGATE,
+    DEFAULT_RHO,
+    DEFAULT_WEIGHTED,
+    Aggregation,
+    parse_where,
+    pool_pair,
+    save_derived,
+)
 from evidencekg.meta.plots import analysis_forest
 from evidencekg.meta.pooling import METHODS, Pooled, Scale, pool, summary
 from evidencekg.meta.sensitivity import cumulative, leave_one_out
+from evidencekg.meta.studies import pair_subgroups
 from evidencekg.model.measures import measure_name
 from evidencekg.pages.describe import p_text
 from evidencekg.settings import get_settings
@@ -31,15 +42,21 @@ app = typer.Typer(no_args_is_help=True)
 MethodOption = Annotated[str, typer.Option("--method", help=f"tau2 estimator: {', '.join(METHODS)}")]
 LevelOption = Annotated[float, typer.Option("--level", min=0.5, max=0.9999, help="Confidence level")]
 FormatOption = Annotated[str, typer.Option("--format", help="json or table")]
+TestOption = Annotated[str, typer.Option("--test", help="z (normal) or knha (Knapp-Hartung: t-based CI, PI and p, as rma(test = 'knha'))")]
 StoreOption = Annotated[Path | None, typer.Option("--store", help="On-disk store (default var/store if present, else the shipped evidence)")]
 EndpointOption = Annotated[str | None, typer.Option("--endpoint", help="Use a remote SPARQL endpoint")]
+AggregateOption = Annotated[str, typer.Option("--aggregate", help="Combine a study's several effects per pair of arms (Metapsy's default) or per study")]
+RhoOption = Annotated[float, typer.Option("--rho", min=0.0, max=0.99, help="Assumed correlation of one study's effects (metapsyTools: 0.6)")]
+WeightedOption = Annotated[bool, typer.Option("--weighted/--unweighted", help="Inverse-variance (metafor's aggregate() default) or plain mean")]
 WhereOption = Annotated[
     list[str] | None,
     typer.Option("--where", help="Only findings with this study characteristic, NAME=VALUE (e.g. format=ind); repeatable"),
 ]
 
 
-def _check(method: str, fmt: str = "json") -> str:
+def _check(method: str, fmt: str = "json", test: str = "z") -> str:
+    if test not in TESTS:
+        raise fail(f"--test {test!r}: choose z or knha", 2)
     if method.upper() not in METHODS:
         raise fail(f"--method {method!r}: choose one of {', '.join(METHODS)}", 2)
     if fmt not in ("json", "table"):
@@ -49,7 +66,8 @@ def _check(method: str, fmt: str = "json") -> str:
 
 PIPE_WIDTH = 120  # table width when stdout is not a terminal (rich would assume 80 and cut IRIs)
 P_KEYS = frozenset({"q_p", "pval"})
-P_NOTE = "pval: two-sided z-test of the pooled estimate (metafor's pval); q_p: Cochran's Q test of heterogeneity."
+P_NOTE = ("pval: two-sided test of the pooled estimate (metafor's pval: z, or t with df under --test knha); "
+          "q_p: Cochran's Q test of heterogeneity.")
 
 
 def table_console() -> Console:
@@ -76,11 +94,13 @@ def _print(result: dict[str, object], fmt: str, title: str, pval: float | None =
     table = Table(title=title, min_width=min(len(title) + 4, 100))
     table.add_column("statistic", no_wrap=True)
     table.add_column("value", justify="right", overflow="fold")  # fold, never cut, long IRIs
+    placed = False
     for key, value in result.items():
-        if value is not None and not isinstance(value, list | dict) and key != "effect_size_measure_name":
+        if value is not None and not isinstance(value, list | dict) and key not in ("effect_size_measure_name", "pval"):
             table.add_row(key, _cell(key, value))
-            if key.endswith("ci_upper") and pval is not None:
+            if key.endswith("ci_upper") and pval is not None and not placed:
                 table.add_row("pval", p_text(pval))
+                placed = True
     console = table_console()
     console.print(table)
     for note in [P_NOTE, *(notes or [])]:
@@ -108,20 +128,42 @@ def pool_command(
     method: MethodOption = "REML",
     level: LevelOption = 0.95,
     fmt: FormatOption = "json",
+    test: TestOption = "z",
+    mods: Annotated[str | None, typer.Option("--mods", help="Meta-regression on these columns (comma-separated; numeric or categorical)")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Subgroup analysis by this column (per-level fits and Q-between)")] = None,
 ) -> None:
     """Pool a CSV of studies like metafor's rma(): correlations on Fisher's z, other effects as given."""
-    method = _check(method, fmt)
+    method = _check(method, fmt, test)
     effects = read_effects(file)  # a bad row or table exits 2 (evidencekg.errors.OUTCOMES)
     if len(effects.pairs) > 1:
         typer.echo(pairs_warning(file, effects.pairs), err=True)
-    pooled = pool(effects.yi, effects.vi, method, level)
-    _print(summary(pooled, effects.scale), fmt, f"{file.name} ({method})", pooled.pval)
+    for warning in effects.warnings:
+        typer.echo(warning, err=True)
+    output: dict[str, object]
+    if mods:
+        names = [m.strip() for m in mods.split(",") if m.strip()]
+        regression = meta_regression(effects.labels, effects.yi, effects.vi, {m: effects.column(m) for m in names}, method, test, level)
+        kept = [effects.labels.index(label) for label in regression.used] if regression.dropped else range(len(effects.yi))
+        pooled = pool([effects.yi[i] for i in kept], [effects.vi[i] for i in kept], method, level, test, confint=True)
+        output = summary(pooled, effects.scale) | {k: v for k, v in regression.as_json().items() if k not in ("k", "method", "test")}
+        if regression.dropped:
+            typer.echo(f"warning: {len(regression.dropped)} rows without a value for every moderator left out", err=True)
+    else:
+        pooled = pool(effects.yi, effects.vi, method, level, test, confint=True)
+        output = summary(pooled, effects.scale)
+    if by:
+        groups = subgroups(effects.labels, effects.yi, effects.vi, effects.column(by), by, method, test, level)
+        output["subgroups"] = groups.as_json(lambda p: summary(p, effects.scale))
+    if fmt == "table" and (mods or by):
+        output = {k: v for k, v in output.items() if k not in ("coefficients", "subgroups")}
+    _print(output, fmt, f"{file.name} ({method}, test = {test})", pooled.pval)
 
 
-def _pair(a: str, b: str, method: str, level: float, store: Path | None, endpoint: str | None, where: list[str] | None = None):  # type: ignore[no-untyped-def]
+def _pair(a: str, b: str, method: str, level: float, store: Path | None, endpoint: str | None, where: list[str] | None = None,  # type: ignore[no-untyped-def]
+          test: str = "z", how: Aggregation | None = None):  # fmt: skip
     conditions = parse_where(where or [])
     target = _store(store, endpoint)
-    return target, pool_pair(target, a, b, method, level, conditions)
+    return target, pool_pair(target, a, b, method, level, conditions, test, how)
 
 
 @app.command("pair")
@@ -136,16 +178,22 @@ def pair_command(
     endpoint: EndpointOption = None,
     where: WhereOption = None,
     plot: Annotated[Path | None, typer.Option("--plot", help="Also write the forest plot here (.svg, .png or .pdf)")] = None,
+    test: TestOption = "z",
+    aggregate: AggregateOption = DEFAULT_AGGREGATE,
+    rho: RhoOption = DEFAULT_RHO,
+    weighted: WeightedOption = DEFAULT_WEIGHTED,
+    by: Annotated[str | None, typer.Option("--by", help="Subgroup analysis by this study characteristic (e.g. rob, format)")] = None,
 ) -> None:
     """Pool the primary-study findings between two constructs (or conditions) held in the store."""
-    target, result = _pair(a, b, _check(method, fmt), level, store, endpoint, where)
+    how = Aggregation.parse(aggregate, rho, weighted)
+    target, result = _pair(a, b, _check(method, fmt, test), level, store, endpoint, where, test, how)
     if plot is not None:
-        _write_forest(target, Choices.parse(a, b, method, level, where or []), plot)
+        _write_forest(target, Choices.parse(a, b, method, level, where or [], test, aggregate, rho, weighted), plot)
     output = result.as_json()
+    if by:
+        output["subgroups"] = pair_subgroups(target, result, by).as_json(lambda p: summary(p, result.scale))
     if save:
         output["derived_finding"] = save_derived(target, result)
-    if fmt == "json":
-        output.pop("studies")
     notes = [result.aggregation_note()]
     if result.excluded:
         notes.append(f"{len(result.excluded)} findings left out (reasons in --format json, key excluded).")

@@ -27,6 +27,7 @@ from evidencekg.evidence.sheet import build_sheet
 from evidencekg.evidence.tabular import RowError, TableError
 from evidencekg.model.namespaces import EKG, ID
 from evidencekg.settings import Settings, get_settings
+from evidencekg.shapes.compiled import Progress
 from evidencekg.store.protocol import Store
 
 
@@ -75,12 +76,14 @@ def ingest(
     name: str | None = None,
     settings: Settings | None = None,
     replace: bool = False,
+    progress: Progress | None = None,
 ) -> IngestResult:
     """Read, build, validate and write one file; on any error raise IngestError and write nothing.
 
     The shipped evidence is loaded into an embedded store first when it is missing or out of
     date (ensure_evidence). A file whose bytes were already ingested under another name is
-    refused (AlreadyIngested), as is a second import of the same name unless `replace`.
+    refused (AlreadyIngested), as is a second import of the same name unless `replace`. `progress`
+    is told how many of the nodes built have been checked against the shapes (the long part).
     """
     settings = settings or get_settings()
     data = source.read_bytes() if isinstance(source, Path) else source
@@ -97,6 +100,6 @@ def ingest(
     batch.add(batch.document, RDFS.label, Literal(f"{name} ({fmt} import)"))
     batch.add(batch.document, EKG.contentSha256, Literal(digest))
     linked_context(store, batch)
-    validate_batch(batch, settings)
+    validate_batch(batch, settings, progress)
     write_batch(store, batch, digest, replace, settings)
     return IngestResult(str(batch.document), batch.findings, len(batch.graph), loaded)

@@ -33,34 +33,22 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import pyoxigraph as ox
-import rdflib
-from rdflib.namespace import SH
 
 from evidencekg.errors import BadRequest, NotFound, QuerySyntaxError, ShapeViolation, StoreError, UnsupportedMediaType
+from evidencekg.evidence.delta import Overlay, delta
+from evidencekg.evidence.focus import Readable, affected_nodes, violations
 from evidencekg.evidence.protect import refuse_unforced
 from evidencekg.evidence.xml_guard import xml_problem
 from evidencekg.settings import Settings
-from evidencekg.shapes.entailment import implied_types_update
-from evidencekg.shapes.validate import (
-    ShapeProblem,
-    ValidationReport,
-    from_rdflib,
-    run_shacl,
-    shape_problems,
-    shapes_graph,
-    to_rdflib,
-    vocabulary_quads,
-)
+from evidencekg.shapes.entailment import implied_types_update, with_implied_types
+from evidencekg.shapes.validate import ShapeProblem, ValidationReport
 from evidencekg.sparql import guard
 from evidencekg.sparql.parse_errors import error_position, error_text
 from evidencekg.store.protocol import Capability, Store, data_block, delta_update, graph_term, rdf_format, store_errors
 
 NQUADS = "application/n-quads"
-RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-SUBCLASS_OF = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
 
 # Identifies one SHACL result independently of message order: (focus node, path, value, message).
 ProblemKey = tuple[str, str | None, str | None, str]
@@ -173,107 +161,17 @@ def _snapshot(store: Store) -> list[ox.Quad]:
     return list(ox.parse(store.dump(NQUADS), format=ox.RdfFormat.N_QUADS))
 
 
-def affected_nodes(copy: ox.Store, changed: Iterable[ox.Quad]) -> set[ox.NamedNode | ox.BlankNode]:
-    """The nodes whose validity a change can alter: its subjects and objects (not classes), plus
-    whatever links to a changed subject within two hops (sh:class / sh:node checks look that far)."""
-    subjects: set[ox.NamedNode | ox.BlankNode] = set()
-    nodes: set[ox.NamedNode | ox.BlankNode] = set()
-    for q in changed:
-        subjects.add(q.subject)  # type: ignore[arg-type]
-        if not isinstance(q.object, ox.Literal) and q.predicate != RDF_TYPE:
-            nodes.add(q.object)  # type: ignore[arg-type]
-    frontier = set(subjects)
-    for _hop in range(2):
-        frontier = {q.subject for n in frontier for q in copy.quads_for_pattern(None, None, n)} - subjects - nodes  # type: ignore[assignment]  # no triple terms in our data
-        nodes |= frontier
-    return subjects | nodes
-
-
-NARROWED = (SH.targetClass, SH.targetSubjectsOf, SH.targetObjectsOf)
-
-
-@lru_cache(maxsize=4)
-def _untargeted(shapes: rdflib.Graph) -> tuple[rdflib.Graph, tuple[tuple[rdflib.term.Node, rdflib.term.Node, rdflib.term.Node], ...]]:
-    """The shapes without their class / subjects-of / objects-of targets, and those targets (cached per shapes graph)."""
-    base = rdflib.Graph()
-    targets = []
-    for triple in shapes:
-        if triple[1] in NARROWED:
-            targets.append(triple)
-        else:
-            base.add(triple)
-    return base, tuple(targets)
-
-
-def _subclasses(data: ox.Store, cls: ox.NamedNode) -> set[ox.NamedNode]:
-    """A class and its rdfs:subClassOf descendants in the data (SHACL class targets include them)."""
-    found, frontier = {cls}, [cls]
-    while frontier:
-        for q in data.quads_for_pattern(None, SUBCLASS_OF, frontier.pop()):
-            if isinstance(q.subject, ox.NamedNode) and q.subject not in found:
-                found.add(q.subject)
-                frontier.append(q.subject)
-    return found
-
-
-def _targeted(data: ox.Store, kind: rdflib.term.Node, value: rdflib.term.Node, nodes: set[ox.NamedNode | ox.BlankNode]) -> list[ox.NamedNode | ox.BlankNode]:
-    """Which of `nodes` a class / subjects-of / objects-of target of `value` picks in the data."""
-    term = from_rdflib(value)
-    if kind == SH.targetClass:
-        classes = _subclasses(data, term)  # type: ignore[arg-type]
-        return [n for n in nodes if any(q.object in classes for q in data.quads_for_pattern(n, RDF_TYPE, None))]
-    if kind == SH.targetSubjectsOf:
-        return [n for n in nodes if next(data.quads_for_pattern(n, term, None), None) is not None]  # type: ignore[arg-type]
-    return [n for n in nodes if next(data.quads_for_pattern(None, term, n), None) is not None]  # type: ignore[arg-type]
-
-
-def focused_shapes(shapes: rdflib.Graph, data: ox.Store, nodes: set[ox.NamedNode | ox.BlankNode]) -> rdflib.Graph:
-    """The shapes with each class / subjects-of / objects-of target narrowed to the `nodes` it picks (as sh:targetNode).
-
-    A full pyshacl run with these shapes validates only those nodes at the top, while nested
-    shapes (sh:node, sh:or, sh:class of value nodes) still see every node of the data, unlike
-    pyshacl's `focus_nodes` option, which filters the nested checks too (a finding could then
-    link to a blank-node construct outside the scheme and pass).
-    """
-    base, targets = _untargeted(shapes)
-    focused = rdflib.Graph()
-    focused += base
-    for shape, kind, value in targets:
-        for node in _targeted(data, kind, value, nodes):
-            focused.add((shape, SH.targetNode, to_rdflib(node)))
-    return focused
-
-
-def _violations(quads: Iterable[ox.Quad], nodes: set[ox.NamedNode | ox.BlankNode], settings: Settings) -> list[ShapeProblem]:
-    """The Violations of some nodes in a store state (graphs merged), judged with the ontology's vocabulary.
-
-    Only the vocabulary (classes, properties, named individuals) comes from files: everything
-    else, the construct scheme included, is judged as the store holds it, so a write that
-    removes data is checked against what remains, not against the shipped files. One
-    evidencekg.shapes.validate.run_shacl over the whole state with the shapes' targets narrowed to
-    `nodes` (focused_shapes); sh:targetNode targets are kept as they are.
-    """
-    shapes = shapes_graph(settings)
-    if shapes is None or not nodes:
-        return []
-    data = ox.Store()
-    data.extend(ox.Quad(q.subject, q.predicate, q.object) for q in quads)
-    data.extend(vocabulary_quads(settings))
-    results = run_shacl(data, focused_shapes(shapes, data, nodes))
-    return [p for p in shape_problems(results, lambda _node: None) if p.severity == "Violation"]
-
-
 def _key(problem: ShapeProblem) -> ProblemKey:
     return (problem.focus_node, problem.path, problem.value, problem.message)
 
 
-def check_shapes(before: Iterable[ox.Quad], copy: ox.Store, changed: Iterable[ox.Quad], settings: Settings) -> None:
+def check_shapes(before: Readable, after: Readable, changed: Iterable[ox.Quad], settings: Settings) -> None:
     """Raise ShapeViolation for the violations of the affected nodes that the write introduces
     (violations they already had before the write are not held against it)."""
-    nodes = affected_nodes(copy, changed)
-    found = _violations(copy, nodes, settings)
+    nodes = affected_nodes(after, changed)
+    found = violations(after, nodes, settings)
     if found:
-        known = set(map(_key, _violations(before, nodes, settings)))
+        known = set(map(_key, violations(before, nodes, settings)))
         new = [p for p in found if _key(p) not in known]
         if new:
             raise shape_violation(new)
@@ -301,6 +199,85 @@ def check_literal_sizes(quads: Iterable[ox.Quad], limit: int) -> None:
             )
 
 
+def _probe(update: str) -> None:
+    """Raise the parser's error for an update that does not parse (run on an empty store: cheap, changes nothing)."""
+    try:
+        ox.Store().update(update)
+    except SyntaxError as exc:
+        with store_errors():
+            raise exc
+    except (OSError, RuntimeError, ValueError):
+        pass  # an evaluation error on an empty store says nothing about the live one
+
+
+def _implied_update(added: Iterable[ox.Quad], view: Overlay, settings: Settings) -> str:
+    """What to run after an update text for the superclass types its added quads imply (added to `view` too)."""
+    added = list(added)
+    implied = [q for q in with_implied_types(added, settings)[len(added) :] if q not in view]
+    if any(isinstance(q.subject, ox.BlankNode) for q in implied):
+        return implied_types_update(settings)  # fresh blank nodes cannot be named again: the pattern form
+    for quad in implied:
+        view.insert(quad)
+    return f"INSERT DATA {{\n{data_block(implied)}\n}}" if implied else ""
+
+
+def _commit_delta(store: Store, view: Overlay, update: str, settings: Settings, exact_delta: bool) -> tuple[int, int]:
+    """Validate the change an Overlay holds and commit it in one atomic update; (added, removed)."""
+    implied = _implied_update(set(view.added), view, settings)
+    added, removed = view.added, view.removed
+    check_literal_sizes(added, settings.max_literal_bytes)
+    if added or removed:
+        check_shapes(view.store, view, added | removed, settings)
+    same_graphs = view.graphs == view.graphs_before
+    if exact_delta and same_graphs and not _has_blank_nodes(added | removed):
+        commit = delta_update(sorted(removed, key=str), sorted(added, key=str))
+    else:
+        commit = then(update, implied)
+    if commit and (added or removed or not same_graphs):
+        store.update(commit)
+    return len(added), len(removed)
+
+
+def _commit_copy(store: Store, update: str, settings: Settings, exact_delta: bool, force: bool) -> tuple[int, int]:
+    """The general path: apply the update to an in-memory copy of the whole store, validate, commit (added, removed).
+
+    Used for remote stores and for updates evidencekg.evidence.delta cannot work out (LOAD, ADD/MOVE/COPY, a
+    pattern operation after another change in the same update); its cost grows with the store.
+    """
+    before_list = _snapshot(store)
+    copy = ox.Store()
+    copy.extend(before_list)
+    if Capability.NATIVE_QUADS in store.capabilities:  # empty named graphs hold no quad but exist (DROP needs them)
+        for name in store.oxigraph.named_graphs():  # type: ignore[attr-defined]
+            copy.add_graph(name)
+    graphs_before = set(copy.named_graphs())
+    if not force:
+        refuse_unforced(update, (g.value for g in graphs_before))
+    implied = implied_types_update(settings)
+    with store_errors():  # the store's error types, as a write to the store itself gives
+        try:
+            copy.update(update)
+        except RuntimeError as exc:  # evaluation on an in-memory copy fails only for what the update asks
+            raise BadRequest(f"the update cannot be applied: {exc}") from exc
+        if implied:
+            copy.update(implied)
+    before, after = frozenset(before_list), frozenset(copy)
+    added, removed = after - before, before - after
+    check_literal_sizes(added, settings.max_literal_bytes)
+    same_graphs = graphs_before == set(copy.named_graphs())
+    if added or removed:
+        previous = ox.Store()
+        previous.extend(before_list)
+        check_shapes(previous, copy, added | removed, settings)
+    if exact_delta and same_graphs and not _has_blank_nodes(added | removed):
+        commit = delta_update(sorted(removed, key=str), sorted(added, key=str))
+    else:
+        commit = then(update, implied)
+    if commit and (added or removed or not same_graphs):
+        store.update(commit)
+    return len(added), len(removed)
+
+
 def _apply(
     store: Store,
     update: str,
@@ -310,43 +287,25 @@ def _apply(
     exact_delta: bool = False,
     force: bool = False,
 ) -> WriteResult:
-    """Apply an update to a copy, validate, then commit it to the live store in one atomic call.
+    """Work out the update's change, validate it, then commit it to the live store in one atomic call.
 
     Unless forced, an update that would empty the default graph, ALL, NAMED or one of our graphs of a store holding
     the shipped evidence is refused (Conflict).
     """
     with store.write_lock:
         existed = store.graph_exists(graph)
-        before_list = _snapshot(store)
-        copy = ox.Store()
-        copy.extend(before_list)
-        if Capability.NATIVE_QUADS in store.capabilities:  # empty named graphs hold no quad but exist (DROP needs them)
-            for name in store.oxigraph.named_graphs():  # type: ignore[attr-defined]
-                copy.add_graph(name)
-        graphs_before = set(copy.named_graphs())
-        if not force:
-            refuse_unforced(update, (g.value for g in graphs_before))
-        implied = implied_types_update(settings)
-        with store_errors():  # the store's error types, as a write to the store itself gives
-            try:
-                copy.update(update)
-            except RuntimeError as exc:  # evaluation on an in-memory copy fails only for what the update asks
-                raise BadRequest(f"the update cannot be applied: {exc}") from exc
-            if implied:
-                copy.update(implied)
-        before, after = frozenset(before_list), frozenset(copy)
-        added, removed = after - before, before - after
-        check_literal_sizes(added, settings.max_literal_bytes)
-        same_graphs = graphs_before == set(copy.named_graphs())
-        if added or removed:
-            check_shapes(before_list, copy, added | removed, settings)
-        if exact_delta and same_graphs and not _has_blank_nodes(added | removed):
-            commit = delta_update(sorted(removed, key=str), sorted(added, key=str))
+        view = None
+        if Capability.NATIVE_QUADS in store.capabilities:
+            live: ox.Store = store.oxigraph  # type: ignore[attr-defined]
+            if not force:
+                refuse_unforced(update, [g.value for g in live.named_graphs()])
+            _probe(update)
+            view = delta(live, update)
+        if view is not None:
+            added, removed = _commit_delta(store, view, update, settings, exact_delta)
         else:
-            commit = then(update, implied)
-        if commit and (added or removed or not same_graphs):
-            store.update(commit)
-        return WriteResult(added=len(added), removed=len(removed), created=graph is not None and not existed, graph=graph)
+            added, removed = _commit_copy(store, update, settings, exact_delta, force)
+        return WriteResult(added=added, removed=removed, created=graph is not None and not existed, graph=graph)
 
 
 def sparql_update(

@@ -177,17 +177,27 @@ def reload_shipped(store: Store, settings: Settings, progress: Progress | None =
     files = evidence_files(settings)
     with store.write_lock:
         stamp = fingerprint(files)
-        if stored_fingerprint(store) == stamp:
-            return None
         loaded = graph_fingerprints(store)
+        emptied = emptied_graphs(store, loaded)
+        if stored_fingerprint(store) == stamp and not emptied:
+            return None
         graphs = shipped_graphs(files, settings, progress)
-        changed = [g for g in graphs if loaded.get(g.name) != g.fingerprint]
+        changed = [g for g in graphs if loaded.get(g.name) != g.fingerprint or g.name in emptied]
         names = {g.name for g in graphs}
         dropped = sorted(g for g in loaded if is_shipped(g) and g not in names)
         store.update(reload_update(changed, dropped, stamp, legacy_quads(store)))
         store.flush()
         remove_legacy_snapshots(store)
     return Reload(stamp, tuple(g.name for g in changed), tuple(dropped))
+
+
+def emptied_graphs(store: Store, loaded: dict[str, str]) -> set[str]:
+    """The shipped graphs the meta graph records as loaded that hold nothing now (a forced DROP or CLEAR removed them).
+
+    Their fingerprints alone would say they are up to date; they are loaded again, so the shipped
+    evidence is back at the next start-up (or file change) whatever was removed.
+    """
+    return {g for g in loaded if is_shipped(g) and not store.ask(f"ASK {{ GRAPH <{g}> {{ ?s ?p ?o }} }}")}
 
 
 def legacy_snapshots(store: Store) -> list[Path]:

@@ -10,7 +10,18 @@ from dataclasses import dataclass, field
 
 from evidencekg.errors import InvalidInput
 from evidencekg.meta.choices import labels
-from evidencekg.meta.pairs import PairPool, Where, parse_where, pool_pair, where_text
+from evidencekg.meta.models import TESTS
+from evidencekg.meta.pairs import (
+    DEFAULT_AGGREGATE,
+    DEFAULT_RHO,
+    DEFAULT_WEIGHTED,
+    Aggregation,
+    PairPool,
+    Where,
+    parse_where,
+    pool_pair,
+    where_text,
+)
 from evidencekg.meta.pooling import METHODS
 from evidencekg.meta.sensitivity import Step, cumulative, leave_one_out
 from evidencekg.model.measures import measure_name
@@ -26,22 +37,35 @@ class Choices:
     method: str = "REML"
     level: float = 0.95
     where: Where = ()
+    test: str = "z"
+    aggregation: Aggregation = field(default_factory=Aggregation)
 
     @classmethod
-    def parse(cls, a: str, b: str, method: str = "REML", level: float = 0.95, where: list[str] | tuple[str, ...] = ()) -> Choices:
+    def parse(
+        cls, a: str, b: str, method: str = "REML", level: float = 0.95, where: list[str] | tuple[str, ...] = (), test: str = "z",
+        aggregate: str = DEFAULT_AGGREGATE, rho: float = DEFAULT_RHO, weighted: bool = DEFAULT_WEIGHTED,
+    ) -> Choices:
         """Checked choices from request or command-line values; empty filters are ignored."""
+        if test not in TESTS:
+            raise InvalidInput(f"test {test!r}: choose z or knha (Knapp-Hartung)")
         if method.upper() not in METHODS:
             raise InvalidInput(f"method {method!r}: choose one of {', '.join(METHODS)}")
         if not 0.5 <= level < 1:
             raise InvalidInput(f"level {level}: choose a confidence level between 0.5 and 1")
-        return cls(a.strip(), b.strip(), method.upper(), level, parse_where([w for w in where if w.strip()]))
+        return cls(a.strip(), b.strip(), method.upper(), level, parse_where([w for w in where if w.strip()]), test,
+                   Aggregation.parse(aggregate, rho, weighted))  # fmt: skip
 
     def params(self) -> list[tuple[str, str]]:
         """The choices as URL query parameters (what makes a result shareable)."""
         out = [("a", self.a), ("b", self.b), ("method", self.method)]
         if self.level != 0.95:
             out.append(("level", f"{self.level:g}"))
-        return out + [("where", f"{name}={value}") for name, value in self.where]
+        if self.test != "z":
+            out.append(("test", self.test))
+        if self.aggregation != Aggregation():
+            out += [("aggregate", self.aggregation.by), ("rho", f"{self.aggregation.rho:g}"),
+                    ("weighted", "true" if self.aggregation.weighted else "false")]  # fmt: skip
+        return out + [("where", f"{name}{op}{value}") for name, op, value in self.where]
 
 
 @dataclass
@@ -93,12 +117,12 @@ class Analysis:
 
 def analyse(store: Store, choices: Choices, sensitivity: bool = True) -> Analysis:
     """Pool the chosen pair (one effect per study), name it, and re-pool leaving one out and cumulatively by year."""
-    pair = pool_pair(store, choices.a, choices.b, choices.method, choices.level, choices.where)
+    pair = pool_pair(store, choices.a, choices.b, choices.method, choices.level, choices.where, choices.test, choices.aggregation)
     names = labels(store, [pair.a, pair.b])
     result = Analysis(choices, pair, (names[pair.a], names[pair.b]))
     studies = pair.studies
     if sensitivity and len(studies) > 1:
         ids, ys, vs = [s.label for s in studies], [s.y for s in studies], [s.v for s in studies]
-        result.leave_one_out = leave_one_out(ids, ys, vs, choices.method, choices.level)
-        result.cumulative = cumulative(ids, [s.year for s in studies], ys, vs, choices.method, choices.level)
+        result.leave_one_out = leave_one_out(ids, ys, vs, choices.method, choices.level, choices.test)
+        result.cumulative = cumulative(ids, [s.year for s in studies], ys, vs, choices.method, choices.level, choices.test)
     return result

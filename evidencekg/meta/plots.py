@@ -24,7 +24,8 @@ def pooled_row(analysis: Analysis) -> PooledRow:
     p, back = analysis.pair.pooled, analysis.back
     model = "Fixed-effect model" if p.method == "FE" else f"Random-effects model ({p.method})"
     return PooledRow(label=f"{model}, k = {p.k}", estimate=back(p.estimate), lower=back(p.ci_lower), upper=back(p.ci_upper),
-                     pi_lower=back(p.pi_lower), pi_upper=back(p.pi_upper), note=heterogeneity_text(p))  # fmt: skip
+                     pi_lower=None if p.pi_lower is None else back(p.pi_lower),
+                     pi_upper=None if p.pi_upper is None else back(p.pi_upper), note=heterogeneity_text(p))  # fmt: skip
 
 
 def study_rows(analysis: Analysis) -> list[ForestRow]:

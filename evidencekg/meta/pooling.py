@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
 from evidencekg.errors import InvalidInput
+from evidencekg.meta.models import TESTS, checked, fit, q_profile, tau2_for
 
 METHODS: tuple[str, ...] = ("REML", "DL", "PM", "FE", "ML", "HE", "SJ")
 Scale = Literal["r", "raw"]
 
-_REML_TOL = 1e-10  # metafor stops at 1e-5; a tighter stop lands on the same optimum
-_MAX_ITER = 1000
 
 
 @dataclass(frozen=True)
 class Pooled:
-    """One pooled estimate with its heterogeneity, on the scale the effects were pooled on."""
+    """One pooled estimate with its heterogeneity, on the scale the effects were pooled on.
+
+    Under test = "knha" (Knapp-Hartung) se is rescaled, zval is a t value with df = k - 1 degrees of
+    freedom and the CI and prediction interval use t quantiles, as metafor's rma(..., test = "knha").
+    A fixed-effect model has no prediction interval (None), as metafor prints none.
+    """
 
     k: int
     method: str
@@ -36,18 +41,16 @@ class Pooled:
     q: float
     q_df: int
     q_p: float
-    pi_lower: float
-    pi_upper: float
+    pi_lower: float | None
+    pi_upper: float | None
+    test: str = "z"
+    df: int | None = None
+    tau2_ci: tuple[float, float] | None = None  # Q-profile (metafor's confint()); None when not asked or k < 2
+    i2_ci: tuple[float, float] | None = None
+    h2_ci: tuple[float, float] | None = None
 
 
-def _arrays(yi: np.ndarray | list[float], vi: np.ndarray | list[float]) -> tuple[np.ndarray, np.ndarray]:
-    """Effects and variances as float arrays, checked for length, finiteness and positivity."""
-    y, v = np.asarray(yi, dtype=float), np.asarray(vi, dtype=float)
-    if y.ndim != 1 or y.shape != v.shape or len(y) == 0:
-        raise InvalidInput("need one or more effects with one sampling variance each")
-    if not (np.all(np.isfinite(y)) and np.all(np.isfinite(v)) and np.all(v > 0)):
-        raise InvalidInput("effects must be finite and sampling variances finite and > 0")
-    return y, v
+_arrays = checked
 
 
 def q_statistic(y: np.ndarray, v: np.ndarray) -> float:
@@ -96,31 +99,6 @@ def _tau2_pm(y: np.ndarray, v: np.ndarray) -> float:
     return float(optimize.brentq(lambda t: _generalised_q(t, y, v) - df, 0.0, upper, xtol=1e-14, rtol=1e-14))
 
 
-def _tau2_fisher_scoring(y: np.ndarray, v: np.ndarray, reml: bool) -> float:
-    """ML/REML by Fisher scoring from the HE start, step-halving to stay >= 0 (as metafor)."""
-    tau2 = _tau2_he(y, v)
-    for _ in range(_MAX_ITER):
-        w = 1.0 / (v + tau2)
-        mu = float(np.sum(w * y) / np.sum(w))
-        resid = y - mu
-        if reml:
-            # P = W - w w' / sum(w); adj = (y'PPy - tr P) / tr(PP)
-            p_mat = np.diag(w) - np.outer(w, w) / np.sum(w)
-            py = p_mat @ y
-            adj = (float(py @ py) - float(np.trace(p_mat))) / float(np.sum(p_mat * p_mat))
-        else:
-            adj = (float(np.sum(w**2 * resid**2)) - float(np.sum(w))) / float(np.sum(w**2))
-        while tau2 + adj < 0:
-            adj /= 2
-            if abs(adj) < 1e-300:
-                adj = -tau2
-                break
-        tau2 += adj
-        if abs(adj) < _REML_TOL:
-            return max(0.0, tau2)
-    raise ArithmeticError(f"{'REML' if reml else 'ML'} did not converge in {_MAX_ITER} iterations")
-
-
 def tau2_estimate(yi: np.ndarray | list[float], vi: np.ndarray | list[float], method: str = "REML") -> float:
     """Between-study variance by the named estimator (metafor's definitions, truncated at 0)."""
     y, v = _arrays(yi, vi)
@@ -134,44 +112,51 @@ def tau2_estimate(yi: np.ndarray | list[float], vi: np.ndarray | list[float], me
         "HE": _tau2_he,
         "SJ": _tau2_sj,
         "PM": _tau2_pm,
-        "REML": lambda a, b: _tau2_fisher_scoring(a, b, reml=True),
-        "ML": lambda a, b: _tau2_fisher_scoring(a, b, reml=False),
+        "REML": lambda a, b: tau2_for(a, b, np.ones((len(a), 1)), "REML"),
+        "ML": lambda a, b: tau2_for(a, b, np.ones((len(a), 1)), "ML"),
     }[method](y, v)
 
 
-def pool(yi: np.ndarray | list[float], vi: np.ndarray | list[float], method: str = "REML", level: float = 0.95) -> Pooled:
-    """Pool effects with sampling variances like metafor::rma(yi, vi, method=method, level=level)."""
-    from scipy import stats  # loaded on first use: scipy is slow to import
+def pool(
+    yi: np.ndarray | list[float], vi: np.ndarray | list[float], method: str = "REML", level: float = 0.95,
+    test: str = "z", confint: bool = False,
+) -> Pooled:
+    """Pool effects with sampling variances like metafor::rma(yi, vi, method, level, test).
+
+    `confint` adds Q-profile intervals for tau2, I2 and H2 (metafor's confint(), type "QP").
+    """
     if not 0 < level < 1:
         raise InvalidInput(f"level must be between 0 and 1, got {level}")
+    if test.lower() not in TESTS:
+        raise InvalidInput(f"test {test!r}: choose z or knha (Knapp-Hartung)")
     y, v = _arrays(yi, vi)
     method = method.upper()
     tau2 = tau2_estimate(y, v, method)
     k = len(y)
-    w = 1.0 / (v + tau2)
-    estimate = float(np.sum(w * y) / np.sum(w))
-    se = math.sqrt(1.0 / float(np.sum(w)))
-    crit = float(stats.norm.ppf(1 - (1 - level) / 2))
-    zval = estimate / se
-    q = q_statistic(y, v) if k > 1 else 0.0
-    df = k - 1
+    if k == 1 and test.lower() == "knha":
+        raise InvalidInput("the Knapp-Hartung test needs at least two studies (its t test has k - 1 degrees of freedom)")
+    model = fit(y, v, None, ["intrcpt"], method, test, level, tau2=tau2)
+    c = model.coefficients[0]
     if k == 1:
-        i2, h2, q_p = 0.0, 1.0, 1.0
-    elif method == "FE":
-        i2 = max(0.0, (q - df) / q) * 100 if q > 0 else 0.0
-        h2 = q / df
-        q_p = float(stats.chi2.sf(q, df))
+        i2, h2, q, q_p = 0.0, 1.0, 0.0, 1.0
     else:
-        s2 = typical_variance(v)
-        i2, h2 = 100 * tau2 / (tau2 + s2), (tau2 + s2) / s2
-        q_p = float(stats.chi2.sf(q, df))
-    pi_half = crit * math.sqrt(tau2 + se**2)
+        i2, h2, q, q_p = model.i2, model.h2, model.qe, model.qe_p
+    pi_lower = pi_upper = None
+    if method != "FE":
+        crit = (c.ci_upper - c.estimate) / c.se if c.se > 0 else 0.0
+        pi_half = crit * math.sqrt(tau2 + c.se**2)
+        pi_lower, pi_upper = c.estimate - pi_half, c.estimate + pi_half
+    tau2_ci = i2_ci = h2_ci = None
+    if confint and k > 1 and method != "FE":
+        tau2_ci = q_profile(y, v, None, level, max(100.0, 10 * tau2))
+        vt = model.vt
+        i2_ci = (100 * tau2_ci[0] / (vt + tau2_ci[0]), 100 * tau2_ci[1] / (vt + tau2_ci[1]))
+        h2_ci = (tau2_ci[0] / vt + 1, tau2_ci[1] / vt + 1)
     return Pooled(
-        k=k, method=method, level=level, estimate=estimate, se=se,
-        ci_lower=estimate - crit * se, ci_upper=estimate + crit * se,
-        zval=zval, pval=float(2 * stats.norm.sf(abs(zval))),
-        tau2=tau2, i2=i2, h2=h2, q=q, q_df=df, q_p=q_p,
-        pi_lower=estimate - pi_half, pi_upper=estimate + pi_half,
+        k=k, method=method, level=level, estimate=c.estimate, se=c.se,
+        ci_lower=c.ci_lower, ci_upper=c.ci_upper, zval=c.zval, pval=c.pval,
+        tau2=tau2, i2=i2, h2=h2, q=q, q_df=k - 1, q_p=q_p, pi_lower=pi_lower, pi_upper=pi_upper,
+        test=model.test, df=model.df, tau2_ci=tau2_ci, i2_ci=i2_ci, h2_ci=h2_ci,
     )  # fmt: skip
 
 
@@ -180,15 +165,32 @@ def fisher_z(r: float, n: float) -> tuple[float, float]:
     return math.atanh(r), 1.0 / (n - 3)
 
 
-def pool_correlations(r: list[float], n: list[float], method: str = "REML", level: float = 0.95) -> Pooled:
+def pool_correlations(
+    r: list[float], n: list[float], method: str = "REML", level: float = 0.95, test: str = "z", confint: bool = False,
+) -> Pooled:
     """Pool correlations on the Fisher-z scale (estimates stay on z; see correlation_summary)."""
     zs = [fisher_z(ri, ni) for ri, ni in zip(r, n)]
-    return pool([z for z, _ in zs], [v for _, v in zs], method, level)
+    return pool([z for z, _ in zs], [v for _, v in zs], method, level, test, confint)
 
 
 def _clean(value: float) -> float | None:
     """JSON-safe number: None for NaN or infinity."""
     return value if math.isfinite(value) else None
+
+
+def _extra(p: Pooled, back: Callable[[float], float] | None = None) -> dict[str, object]:
+    """The keys every `meta pool` JSON adds after today's: the test, the estimate's p, z-scale intervals, tau2/I2 CIs."""
+    out: dict[str, object] = {"test": p.test, "df": p.df, "zval": p.zval, "pval": p.pval}
+    if back is not None:  # correlations: the intervals on Fisher's z too
+        out |= {"z_ci_lower": p.ci_lower, "z_ci_upper": p.ci_upper, "z_pi_lower": p.pi_lower, "z_pi_upper": p.pi_upper}
+    out["h2"] = p.h2
+    for name, ci in (("tau2", p.tau2_ci), ("i2", p.i2_ci), ("h2", p.h2_ci)):
+        out[f"{name}_ci_lower"], out[f"{name}_ci_upper"] = ci if ci is not None else (None, None)
+    return out
+
+
+def _opt(f: Callable[[float], float], value: float | None) -> float | None:
+    return None if value is None else f(value)
 
 
 def correlation_summary(p: Pooled) -> dict[str, object]:
@@ -199,7 +201,8 @@ def correlation_summary(p: Pooled) -> dict[str, object]:
         "r_ci_lower": tanh(p.ci_lower), "r_ci_upper": tanh(p.ci_upper),
         "z": p.estimate, "se": p.se, "tau2": p.tau2, "i2": p.i2,
         "q": p.q, "q_df": p.q_df, "q_p": _clean(p.q_p),
-        "r_pi_lower": tanh(p.pi_lower), "r_pi_upper": tanh(p.pi_upper),
+        "r_pi_lower": _opt(tanh, p.pi_lower), "r_pi_upper": _opt(tanh, p.pi_upper),
+        **_extra(p, tanh),
     }  # fmt: skip
 
 
@@ -210,6 +213,7 @@ def effect_summary(p: Pooled) -> dict[str, object]:
         "ci_lower": p.ci_lower, "ci_upper": p.ci_upper, "tau2": p.tau2, "i2": p.i2,
         "q": p.q, "q_df": p.q_df, "q_p": _clean(p.q_p),
         "pi_lower": p.pi_lower, "pi_upper": p.pi_upper,
+        **_extra(p),
     }  # fmt: skip
 
 

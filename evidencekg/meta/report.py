@@ -43,9 +43,11 @@ def apa_summary(analysis: Analysis) -> str:
     level = f"{p.level:.0%}"
     joiner = " vs " if analysis.pair.kind == "comparison" else " and "
     what = joiner.join(analysis.names) + (f"; studies with {where_text(analysis.pair.where)}" if analysis.pair.where else "")
+    test = f"z = {p.zval:.2f}" if p.test == "z" else f"t({p.df}) = {p.zval:.2f} (Knapp-Hartung)"
+    pi = ("" if p.pi_lower is None or p.pi_upper is None
+          else f"{level} prediction interval [{fmt(back(p.pi_lower))}, {fmt(back(p.pi_upper))}]; ")
     return (f"{model} meta-analysis of k = {p.k} studies ({what}) gave {symbol} = {fmt(back(p.estimate))}, "
-            f"{level} CI [{fmt(back(p.ci_lower))}, {fmt(back(p.ci_upper))}], z = {p.zval:.2f}, {p_apa(p.pval)}; "
-            f"{level} prediction interval [{fmt(back(p.pi_lower))}, {fmt(back(p.pi_upper))}]; "
+            f"{level} CI [{fmt(back(p.ci_lower))}, {fmt(back(p.ci_upper))}], {test}, {p_apa(p.pval)}; {pi}"
             f"\u03c4\u00b2 = {p.tau2:.3f}, I\u00b2 = {p.i2:.1f}%, Q({p.q_df}) = {p.q:.2f}, {p_apa(p.q_p)}.")  # fmt: skip
 
 

@@ -17,24 +17,24 @@ class Step:
     pooled: Pooled
 
 
-def leave_one_out(labels: Sequence[str], yi: Sequence[float], vi: Sequence[float], method: str = "REML", level: float = 0.95) -> list[Step]:
+def leave_one_out(labels: Sequence[str], yi: Sequence[float], vi: Sequence[float], method: str = "REML", level: float = 0.95, test: str = "z") -> list[Step]:
     """Pool k times, each time without one study (needs k >= 2), like metafor's leave1out()."""
     if len(yi) < 2:
         raise InvalidInput("leave-one-out needs at least two studies")
     steps = []
     for i, label in enumerate(labels):
         keep = [j for j in range(len(yi)) if j != i]
-        steps.append(Step(label, pool([yi[j] for j in keep], [vi[j] for j in keep], method, level)))
+        steps.append(Step(label, pool([yi[j] for j in keep], [vi[j] for j in keep], method, level, test if len(keep) > 1 else "z")))
     return steps
 
 
 def cumulative(
     labels: Sequence[str], years: Sequence[int | None], yi: Sequence[float], vi: Sequence[float],
-    method: str = "REML", level: float = 0.95,
+    method: str = "REML", level: float = 0.95, test: str = "z",
 ) -> list[Step]:
     """Pool the first 1, 2, ... k studies in order of year (unknown years last), like metafor's cumul()."""
     order = sorted(range(len(yi)), key=lambda i: (years[i] is None, years[i] or 0, i))
     return [
-        Step(labels[i], pool([yi[j] for j in order[: n + 1]], [vi[j] for j in order[: n + 1]], method, level))
+        Step(labels[i], pool([yi[j] for j in order[: n + 1]], [vi[j] for j in order[: n + 1]], method, level, test if n > 0 else "z"))
         for n, i in enumerate(order)
     ]  # fmt: skip

@@ -15,12 +15,13 @@ def author_year(citation: str) -> str | None:
     'Notsu et al. 2024'
     >>> author_year("Diener, M. J., & Monroe, J. M. (2011). The relationship."), author_year("A report")
     ('Diener & Monroe 2011', None)
+    >>> author_year("Smith, J.; Jones, K. (2020). A trial."), author_year("Simulated, A.01; Example, B. (2006). X.")
+    ('Smith & Jones 2020', 'Simulated & Example 2006')
     """
     found = _AUTHORS_YEAR.match(citation)
     if not found or len(found.group(1)) > 300:
         return None
-    parts = [part.strip().removeprefix("&").strip() for part in found.group(1).split(",")]
-    surnames = [part for part in parts if part and not _INITIALS.match(part)]
+    surnames = _surnames(found.group(1))
     year = found.group(2)
     if not surnames:
         return f"{found.group(1)[:60]} {year}"
@@ -29,6 +30,15 @@ def author_year(citation: str) -> str | None:
     if len(surnames) == 2:
         return f"{surnames[0]} & {surnames[1]} {year}"
     return f"{surnames[0]} et al. {year}"
+
+
+def _surnames(authors: str) -> list[str]:
+    """The surnames of an author list: "Surname, I.; Surname, I." (semicolons) or APA's "Surname, I., & Surname, I."."""
+    if ";" in authors:  # each author is "Surname, initials" (the initials may be anything: "A.01")
+        names = [author.strip().removeprefix("&").strip() for author in authors.split(";")]
+        return [name.split(",")[0].strip() for name in names if name]
+    parts = [part.strip().removeprefix("&").strip() for part in authors.split(",")]
+    return [part for part in parts if part and not _INITIALS.match(part)]
 
 
 def short_citation(citation: str) -> str:

@@ -15,3 +15,29 @@ METAPSY_CONDITIONS: dict[str, tuple[str, str]] = {
     "pha": ("pharmacotherapy", "pharmacological treatment"),
     "other ctr": ("other-control", "other type of inactive control group"),
 }  # fmt: skip
+
+# Metapsy study-characteristic codes -> what they mean, from the data standard's variable descriptions
+# (metadata/variable_description.json of data-depression-psyctr); pick lists show "group (grp)".
+METAPSY_CHARACTERISTICS: dict[str, dict[str, str]] = {
+    "format": {"ind": "individual", "grp": "group", "gsh": "guided self-help", "tel": "telephone",
+               "cpl": "couple therapy", "oth": "other (mixed formats)", "ush": "unguided self-help"},
+    "country": {"us": "USA", "uk": "United Kingdom", "eu": "Europe", "can": "Canada", "au": "Australia",
+                "eas": "East Asia", "oth": "other"},
+    "age_group": {"adul": "adults", "old": "older adults (55+)", "olderold": "older old adults (75+)"},
+    "recruitment": {"com": "community", "clin": "clinical", "oth": "other"},
+    "diagnosis": {"mdd": "major depression", "mood": "mood disorder", "cut": "cut-off score",
+                  "sub": "subclinical depression", "chr": "chronic depression"},
+    "target_group": {"adul": "adults", "old": "older adults", "stud": "student population",
+                     "ppd": "women with perinatal depression", "med": "comorbid medical disorder", "oth": "other"},
+    "comorbid_mental": {"y": "yes", "n": "no"},
+}  # fmt: skip
+
+
+def characteristic_label(name: str, value: str) -> str:
+    """How a pick list shows a study characteristic's value: "group (grp)" for a known Metapsy code, else the value.
+
+    >>> characteristic_label("format", "grp"), characteristic_label("rob", "3")
+    ('group (grp)', '3')
+    """
+    meaning = METAPSY_CHARACTERISTICS.get(name, {}).get(value.lower())
+    return f"{meaning} ({value})" if meaning else value

@@ -23,6 +23,7 @@ STRUCTURE_KINDS = frozenset({COMPONENT_OF, BROADER})
 MECHANISM_OF, AFFECTS, ABOUT = "mechanismOf", "affects", "about"
 LAYERS = ("mechanisms", "implications")
 ALPHA = 0.05
+PROVENANCE_SEPARATOR = " | "  # between the sentences of a finding's `provenance` (the exports' one-text form)
 
 
 def query_text(name: str) -> str:
@@ -132,6 +133,7 @@ def _finding_edges(store: Store) -> list[dict[str, Any]]:
             "subgroup": row.get("subgroup"),
             "rater": row.get("rater"),
             "study": row.get("study"),
+            "primary_study": row.get("primaryStudy"),
             "publication": row.get("publication"),
             "doi": row.get("doi"),
             "citation": row.get("citation") or row.get("title"),
@@ -159,7 +161,7 @@ def _finding_edges(store: Store) -> list[dict[str, Any]]:
                 for s in sentences
             ]
             attrs["sentence"] = " ".join(s["sentence"] for s in sentences)
-            attrs["provenance"] = " ".join(s["text"] for s in sentences)
+            attrs["provenance"] = PROVENANCE_SEPARATOR.join(s["text"] for s in sentences)
             documents = list(dict.fromkeys(s["document"] for s in sentences if "document" in s))
             attrs["document"] = " ".join(documents) or None
             first = next((s for s in sentences if "document" in s), {})

@@ -12,6 +12,8 @@ import pydot
 
 from evidencekg.errors import InvalidInput
 from evidencekg.network.build import FINDING
+from evidencekg.network.collapse import STUDIES
+from evidencekg.network.layout import page_positions
 from evidencekg.network.pictures import network_picture
 from evidencekg.network.style import NODE_COLOURS, edge_colour, edge_width
 
@@ -24,10 +26,13 @@ def _scalar(value: Any) -> bool:
 
 
 def scalar_graph(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
-    """A copy keeping only scalar attributes (lists such as `sources` survive in their joined forms)."""
+    """A copy keeping only scalar attributes (lists such as `sources` survive in their joined forms).
+
+    Every node also gets `name` (its label): the column Cytoscape desktop shows as a node's name.
+    """
     flat = nx.MultiDiGraph(name=graph.graph.get("name", ""))
     for node, attrs in graph.nodes(data=True):
-        flat.add_node(node, **{k: v for k, v in attrs.items() if _scalar(v)})
+        flat.add_node(node, **{k: v for k, v in attrs.items() if _scalar(v)}, name=attrs.get("label", node))
     for u, v, key, attrs in graph.edges(keys=True, data=True):
         flat.add_edge(u, v, key=key, **{k: val for k, val in attrs.items() if _scalar(val)})
     return flat
@@ -40,11 +45,30 @@ def to_graphml(graph: nx.MultiDiGraph) -> bytes:
     return buffer.getvalue()
 
 
+def _rgb(colour: str) -> dict[str, Any]:
+    """GEXF's viz:color from "#rrggbb"."""
+    return {"r": int(colour[1:3], 16), "g": int(colour[3:5], 16), "b": int(colour[5:7], 16), "a": 1.0}
+
+
 def to_gexf(graph: nx.MultiDiGraph) -> bytes:
-    """GEXF 1.2 (UTF-8), readable by nx.read_gexf and Gephi."""
+    """GEXF 1.3 (UTF-8) for Gephi: finding edges weighted by |effect|, each element's colour, thickness and the page's positions.
+
+    Readable by nx.read_gexf too. Structure and layer edges keep GEXF's default weight (1) and are grey.
+    """
+    flat = scalar_graph(graph)
+    positions = page_positions(graph)
+    for node, attrs in flat.nodes(data=True):
+        x, y = positions.get(node, (0.0, 0.0))
+        attrs["viz"] = {"color": _rgb(NODE_COLOURS.get(attrs.get("kind", ""), "#ffffff")),
+                        "position": {"x": round(x, 1), "y": round(-y, 1), "z": 0.0}, "size": 10.0}  # fmt: skip  # GEXF's y points up
+    for _, _, attrs in flat.edges(data=True):
+        if attrs.get("kind") == FINDING and attrs.get("estimate") is not None:
+            attrs["weight"] = abs(attrs["estimate"])
+        attrs["viz"] = {"color": _rgb(edge_colour(attrs)), "thickness": edge_width(attrs, scale=10.0)}
     buffer = io.BytesIO()
-    nx.write_gexf(scalar_graph(graph), buffer, encoding="utf-8")
-    return buffer.getvalue()
+    nx.write_gexf(flat, buffer, encoding="utf-8", version="1.3")
+    # networkx 3.6 names the XML Schema instance namespace without "www."; GEXF's schema location needs the real one
+    return buffer.getvalue().replace(b'"http://w3.org/2001/XMLSchema-instance"', b'"http://www.w3.org/2001/XMLSchema-instance"')
 
 
 def edge_id(u: str, v: str, key: str, attrs: Mapping[str, Any]) -> str:
@@ -78,7 +102,8 @@ def cytoscape_elements(
         classes = [attrs.get("kind", "")]
         if attrs.get("kind") == FINDING:
             classes.append("significant" if attrs.get("significant") else "not-significant")
-            classes.append("derived" if attrs.get("finding_type") == "derived" else "reported")
+            kind = attrs.get("finding_type")
+            classes.append(kind if kind in ("derived", STUDIES) else "reported")
         edges.append({"data": data, "classes": " ".join(c for c in classes if c)})
     return {
         "data": {"name": graph.graph.get("name", "")},
@@ -89,8 +114,8 @@ def cytoscape_elements(
 
 
 def to_cytoscape_json(graph: nx.MultiDiGraph) -> bytes:
-    """Cytoscape.js JSON as UTF-8 bytes."""
-    return json.dumps(cytoscape_elements(graph), ensure_ascii=False, indent=1).encode("utf-8")
+    """Cytoscape.js JSON (.cyjs) as UTF-8 bytes, with the page's node positions (Cytoscape desktop keeps them)."""
+    return json.dumps(cytoscape_elements(graph, page_positions(graph)), ensure_ascii=False, indent=1).encode("utf-8")
 
 
 def _dot_value(value: Scalar) -> str:
@@ -112,7 +137,7 @@ def to_dot(graph: nx.MultiDiGraph) -> bytes:
     dot.set_node_defaults(shape="box", style="rounded,filled", fontname="Helvetica")
     for node, attrs in flat.nodes(data=True):
         fill = NODE_COLOURS.get(attrs.get("kind", ""), "#ffffff")
-        values = {k: _dot_value(v) for k, v in attrs.items()}
+        values = {k: _dot_value(v) for k, v in attrs.items() if k != "name"}  # pydot's own argument: the node id
         dot.add_node(pydot.Node(_quoted(node), fillcolor=fill, **values))  # type: ignore[arg-type]  # no key is obj_dict
     for u, v, key, attrs in flat.edges(keys=True, data=True):
         values = {k: _dot_value(val) for k, val in attrs.items()}

@@ -13,6 +13,7 @@ from evidencekg.meta.plots import forest_page_count
 from evidencekg.meta.pooling import METHODS
 from evidencekg.meta.report import apa_summary, p_apa
 from evidencekg.meta.sensitivity import Step
+from evidencekg.model.conditions import characteristic_label
 from evidencekg.store.protocol import Store
 
 GROUPS = {"construct": "Constructs", "intervention": "Interventions", "comparator": "Comparators"}
@@ -74,7 +75,7 @@ class MetaPage:
     a_groups: list[tuple[str, list[Option]]]
     b_groups: list[tuple[str, list[Option]]]
     methods: list[tuple[str, str]]
-    filters: list[tuple[Filter, str, str]]  # (filter, label, chosen value)
+    filters: list[tuple[Filter, str, str, list[tuple[str, str, int]]]]  # (filter, label, chosen value, (value, label, n))
     pairs: list[tuple[str, str, int, int, str]]  # (A label, B label, studies, findings, href)
     result: Result | None = None
     error: str | None = None
@@ -112,8 +113,10 @@ def statistics(analysis: Analysis) -> list[Statistic]:
         Statistic("findings", "comparisons pooled", str(len(analysis.pair.findings)), len(analysis.pair.findings)),
         Statistic("estimate", analysis.measure, fixed(back(p.estimate), 2), back(p.estimate)),
         Statistic("ci", f"{level} CI", f"[{fixed(back(p.ci_lower), 2)}, {fixed(back(p.ci_upper), 2)}]"),
-        Statistic("pi", f"{level} prediction interval", f"[{fixed(back(p.pi_lower), 2)}, {fixed(back(p.pi_upper), 2)}]"),
-        Statistic("pval", "p (z-test)", p_apa(p.pval).removeprefix("p "), p.pval),
+        Statistic("pi", f"{level} prediction interval",
+                  "none (fixed-effect model)" if p.pi_lower is None or p.pi_upper is None
+                  else f"[{fixed(back(p.pi_lower), 2)}, {fixed(back(p.pi_upper), 2)}]"),
+        Statistic("pval", "p (z-test)" if p.test == "z" else f"p (Knapp-Hartung t, df = {p.df})", p_apa(p.pval).removeprefix("p "), p.pval),
         Statistic("tau2", "\u03c4\u00b2", f"{p.tau2:.3f}", p.tau2),
         Statistic("i2", "I\u00b2", f"{p.i2:.1f}%", p.i2),
         Statistic("q", f"Q (df = {p.q_df})", f"{p.q:.2f}", p.q),
@@ -175,7 +178,8 @@ def meta_page(store: Store, a: str = "", b: str = "", method: str = "REML", leve
             view.error, view.status = str(exc), (outcome.status if outcome else 500)
     elif a or b:
         view.error, view.status = "choose both A and B", 400
-    view.filters = [(f, FILTER_NAMES.get(f.name, f.name.replace("_", " ")), chosen.get(f.name, ""))
+    view.filters = [(f, FILTER_NAMES.get(f.name, f.name.replace("_", " ")), chosen.get(f.name, ""),
+                     [(value, characteristic_label(f.name, value), n) for value, n in f.values])
                     for f in filters(store, pair_key, frozenset(chosen))]  # fmt: skip
     return view
 

@@ -9,8 +9,11 @@ from evidencekg.pages.views import sections_for
 from evidencekg.store.protocol import Store
 
 
-def describe(store: Store, iri: str) -> ResourceView | None:
-    """The view model of one resource's page, or None when the store knows nothing about it."""
+def describe(store: Store, iri: str, group: str | None = None, page: int = 1) -> ResourceView | None:
+    """The view model of one resource's page, or None when the store knows nothing about it.
+
+    `group` and `page` page through one comparison's findings on a construct or condition page.
+    """
     if not exists(store, iri):
         return None
     labels = labels_around(store, iri)
@@ -28,5 +31,5 @@ def describe(store: Store, iri: str) -> ResourceView | None:
         outgoing=outgoing,
         incoming=incoming,
     )
-    view.sections = sections_for(store, view, labels)
+    view.sections = sections_for(store, view, labels, group, page)
     return view

@@ -26,6 +26,12 @@ SELECT ?c (SAMPLE(?l) AS ?label) (COUNT(DISTINCT ?f) AS ?findings) WHERE {{
   OPTIONAL {{ ?f ekg:fromConstruct|ekg:toConstruct ?c }}
 }} GROUP BY ?c ORDER BY LCASE(STR(?label))
 """
+_CONDITIONS = sparql_prologue() + """
+SELECT ?c (SAMPLE(?l) AS ?label) (COUNT(DISTINCT ?f) AS ?findings) WHERE {
+  ?f ekg:interventionCondition|ekg:comparatorCondition ?c .
+  OPTIONAL { ?c skos:prefLabel ?l }
+} GROUP BY ?c ORDER BY DESC(?findings) LCASE(STR(?label))
+"""
 _SOURCES = sparql_prologue() + """
 SELECT ?d (SAMPLE(?t) AS ?title) (SAMPLE(?pub) AS ?publisher) (COUNT(DISTINCT ?s) AS ?sentences) WHERE {
   ?d a ekg:SourceDocument .
@@ -58,6 +64,8 @@ class Counts:
     publications: int
     sources: int
     classes: dict[str, int]
+    studies: int = 0
+    conditions: int = 0
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,8 @@ def counts(store: Store) -> Counts:
         publications=classes.get(str(EKG.Publication), 0),
         sources=classes.get(str(EKG.SourceDocument), 0),
         classes=classes,
+        studies=classes.get(str(EKG.PrimaryStudy), 0),
+        conditions=classes.get(str(EKG.Condition), 0),
     )
 
 
@@ -112,6 +122,11 @@ def _listed(row: dict, iri_var: str, label_var: str, *notes: str) -> ListedResou
 def constructs(store: Store) -> list[ListedResource]:
     """The constructs of the scheme, each with how many findings touch it."""
     return [_listed(r, "c", "label", plural(int(r["findings"].value), "finding")) for r in store.select(_CONSTRUCTS)]
+
+
+def conditions(store: Store) -> list[ListedResource]:
+    """The trial conditions (interventions and comparators) findings compare, most findings first."""
+    return [_listed(r, "c", "label", plural(int(r["findings"].value), "finding")) for r in store.select(_CONDITIONS)]
 
 
 def sources(store: Store) -> list[ListedResource]:

@@ -21,6 +21,7 @@ from evidencekg.pages.describe import (
     resource_triples,
     term_value,
 )
+from evidencekg.pages.evidence_groups import Group, evidence_groups
 from evidencekg.shapes import consistency
 from evidencekg.store.protocol import Store
 
@@ -133,7 +134,7 @@ class ConstructSection:
     definition: str | None
     alt_labels: list[str]
     relations: dict[str, list[Link]]
-    findings: list[FindingRow]
+    groups: list[Group]
     implications: list[tuple[Link, str]]
     mechanisms: list[tuple[Link, str]]
     forest_links: list[tuple[str, str]] = field(default_factory=list)
@@ -316,7 +317,7 @@ def _about(store: Store, iri: str, cls: str, props: str, labels: dict[str, str])
     return [(make_link(row["x"].value, more), row["text"].value if "text" in row else "") for row in rows]
 
 
-def construct_section(store: Store, view: ResourceView, labels: dict[str, str]) -> ConstructSection:
+def construct_section(store: Store, view: ResourceView, labels: dict[str, str], group: str | None = None, page: int = 1) -> ConstructSection:
     """The construct's definition, its place in the scheme, and the evidence that touches it."""
     out = _by_predicate(view.outgoing)
     inc = _by_predicate(view.incoming)
@@ -337,12 +338,11 @@ def construct_section(store: Store, view: ResourceView, labels: dict[str, str]) 
     relations["broader"] = [x for x in relations["broader"] if x not in relations["component of"]]
     relations["narrower"] = [x for x in relations["narrower"] if x not in relations["components"]]
     definition = next(iter(out.get(SKOS + "definition", [])), None)
-    findings = _finding_rows(store, "{ ?f ekg:fromConstruct ?r } UNION { ?f ekg:toConstruct ?r }", view.link.iri, labels)
     return ConstructSection(
         definition=definition.text if definition else None,
         alt_labels=[v.text for v in out.get(SKOS + "altLabel", [])],
         relations=relations,
-        findings=findings,
+        groups=evidence_groups(store, view.link.iri, labels, group, page),
         implications=_about(store, view.link.iri, "ekg:PracticeImplication", "ekg:aboutConstruct", labels),
         mechanisms=_about(
             store, view.link.iri, "ekg:ProposedMechanism", "(ekg:aboutConstruct|ekg:affectsConstruct)", labels
@@ -361,13 +361,18 @@ def document_sentences(store: Store, iri: str) -> list[tuple[Link, str, str | No
     ]
 
 
-def sections_for(store: Store, view: ResourceView, labels: dict[str, str]) -> dict[str, object]:
-    """The typed sections a page of this kind shows (empty for kinds with only statement tables)."""
+def sections_for(store: Store, view: ResourceView, labels: dict[str, str], group: str | None = None, page: int = 1) -> dict[str, object]:
+    """The typed sections a page of this kind shows (empty for kinds with only statement tables).
+
+    Construct and condition pages list their findings by comparison; `group` and `page` page through one of them.
+    """
     types = {t.iri for t in view.types}
     if view.kind == "finding" or types & {str(EKG.ReportedFinding), str(EKG.DerivedFinding), str(EKG.Finding)}:
         return {"finding": finding_section(store, view, labels)}
     if view.kind == "construct" or str(EKG.Construct) in types:
-        return {"construct": construct_section(store, view, labels)}
+        return {"construct": construct_section(store, view, labels, group, page)}
+    if view.kind == "condition" or str(EKG.Condition) in types:
+        return {"groups": evidence_groups(store, view.link.iri, labels, group, page)}
     if view.kind == "document":
         return {"sentences": document_sentences(store, view.link.iri)}
     if view.kind == "publication":

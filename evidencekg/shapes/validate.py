@@ -210,7 +210,7 @@ def shapes_graph(settings: Settings) -> rdflib.Graph | None:
     return cached_graph(files) if files else None
 
 
-class _TruthyData(OxigraphDataGraph):  # type: ignore[misc, valid-type]
+class TruthyData(OxigraphDataGraph):  # type: ignore[misc, valid-type]
     """pyshacl's view of an Oxigraph store that is true without counting it.
 
     pyshacl evaluates `datagraph or shapes` up to three times for every result it builds
@@ -227,7 +227,7 @@ class _TruthyData(OxigraphDataGraph):  # type: ignore[misc, valid-type]
 def run_shacl(data: ox.Store, shapes: rdflib.Graph, focus_nodes: Sequence[rdflib.URIRef] | None = None) -> rdflib.Graph:
     """pyshacl's results graph for an Oxigraph store: in place (no copy), no inference, warnings allowed."""
     _conforms, results, _text = shacl_validate(
-        _TruthyData(data), shacl_graph=shapes, inference="none", allow_warnings=True, advanced=True,
+        TruthyData(data), shacl_graph=shapes, inference="none", allow_warnings=True, advanced=True,
         inplace=True, focus_nodes=list(focus_nodes) if focus_nodes is not None else None,
     )  # fmt: skip
     return results

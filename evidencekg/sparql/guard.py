@@ -100,8 +100,19 @@ def targets(text: str, base_iri: str | None = None, *, update: bool = False) -> 
         return []
     found: list[Target] = []
     for variant in dict.fromkeys((text, unescape_codepoints(text))):
-        found.extend(_parsed_targets(variant, base_iri, update))
+        found.extend(_parsed_targets(_as_oxigraph_reads_lines(variant), base_iri, update))
     return found
+
+
+def _as_oxigraph_reads_lines(text: str) -> str:
+    """The text with every carriage return made a line feed, for the checker's grammar only.
+
+    SPARQL (and Oxigraph) end a ``#`` comment at CR as well as at LF, while rdflib's grammar ends
+    it at LF only: ``# c<CR>SERVICE <...> {}`` was a comment to the checker and a SERVICE call to
+    the engine. Elsewhere CR and LF mean the same (white space; inside a long string, content; in
+    a short string or an IRI, an error in both grammars), so the swap changes no reading.
+    """
+    return text.replace("\r", "\n")
 
 
 def _parsed_targets(text: str, base_iri: str | None, update: bool) -> Iterator[Target]:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 from typing import cast
 
 import pyoxigraph as ox
 
-from evidencekg.errors import NotAcceptable, QuerySyntaxError, StoreError
+from evidencekg.errors import NotAcceptable, QuerySyntaxError, StoreError, StoreFull
+from evidencekg.sparql.operations import replayable
 from evidencekg.sparql.parse_errors import parse_error_message
 from evidencekg.store.protocol import (
+    DISK_FULL,
     GRAPH_FORMATS,
     RESULT_FORMATS,
     Bindings,
@@ -21,6 +24,7 @@ from evidencekg.store.protocol import (
     Row,
     bound_query,
     graph_term,
+    is_disk_full,
     query_dataset,
     rdf_format,
     rdf_format_for,
@@ -28,6 +32,9 @@ from evidencekg.store.protocol import (
     solution_rows,
     store_errors,
 )
+
+JOURNAL = 1000  # writes an in-memory store remembers for its query workers
+JOURNAL_TEXT = 4 * 2**20  # a longer update is not remembered (its workers reload the store instead)
 
 
 class OxigraphStore:
@@ -54,6 +61,10 @@ class OxigraphStore:
             for orphan in path.glob("bulk-*.sst"):  # left by a killed bulk_load; safe now that we hold the lock
                 orphan.unlink()
         self.changes = 0  # writes made through this object (query executors republish their copy when it moves)
+        # In memory: (changes after it, update text; "" for a failed one, None when it cannot be replayed) of the last
+        # JOURNAL writes, so query workers can apply them to their copy instead of reloading the whole store.
+        self._journal: deque[tuple[int, str | None]] = deque(maxlen=JOURNAL)
+        self._journal_lock = threading.Lock()
 
     @property
     def location(self) -> str:
@@ -115,11 +126,34 @@ class OxigraphStore:
 
     def update(self, update: str) -> None:
         """Run a SPARQL Update atomically."""
+        done = False
         try:
             with store_errors():
                 self._store.update(update)
+            done = True
         finally:
+            kept = update if len(update) <= JOURNAL_TEXT and replayable(update) else None
+            self._changed(kept if done else "")
+
+    def _changed(self, entry: str | None = None) -> None:
+        """Count a write (and, in memory, journal it: None when it cannot be replayed)."""
+        with self._journal_lock:
             self.changes += 1
+            if self.path is None:
+                self._journal.append((self.changes, entry))
+
+    def journal_since(self, changes: int) -> list[str] | None:
+        """The update texts of the writes after the first `changes` ones, in order; None when one cannot be replayed
+        or is no longer remembered (in memory only; a store on disk keeps no journal)."""
+        with self._journal_lock:
+            if self.path is not None:
+                return None
+            if changes == self.changes:
+                return []
+            entries = [(n, text) for n, text in self._journal if n > changes]
+            if len(entries) != self.changes - changes or any(text is None for _n, text in entries):
+                return None
+            return [text for _n, text in entries if text]
 
     def load(self, data: bytes, media_type: str, graph: str | None = None) -> None:
         """Parse and add RDF atomically (nothing is added when parsing fails)."""
@@ -127,8 +161,12 @@ class OxigraphStore:
             self._store.load(data, format=rdf_format(media_type), to_graph=graph_term(graph))
         except SyntaxError as exc:
             raise QuerySyntaxError(parse_error_message(exc)) from exc
+        except OSError as exc:
+            if is_disk_full(exc):
+                raise StoreFull(DISK_FULL) from exc
+            raise
         finally:
-            self.changes += 1
+            self._changed()
 
     def bulk_load_file(self, path: Path, graph: str | None = None) -> None:
         """Load a large file fast (all-or-nothing); the format comes from the file name."""
@@ -137,7 +175,7 @@ class OxigraphStore:
         except SyntaxError as exc:
             raise QuerySyntaxError(f"{path}: {parse_error_message(exc)}") from exc
         finally:
-            self.changes += 1
+            self._changed()
 
     def dump(self, media_type: str, graph: str | None = None) -> bytes:
         """Serialize a graph, or the whole dataset for N-Quads/TriG."""
@@ -153,12 +191,13 @@ class OxigraphStore:
     def clear(self) -> None:
         """Remove everything."""
         self._store.clear()
-        self.changes += 1
+        self._changed()
 
     def flush(self) -> None:
         """Make writes durable on disk."""
         if self.path is not None:
-            self._store.flush()
+            with store_errors():
+                self._store.flush()
 
     def __len__(self) -> int:
         return len(self._store)

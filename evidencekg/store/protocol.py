@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import errno
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -11,7 +12,7 @@ from typing import Protocol, runtime_checkable
 
 import pyoxigraph as ox
 
-from evidencekg.errors import BadRequest, QuerySyntaxError, StoreError
+from evidencekg.errors import BadRequest, QuerySyntaxError, StoreError, StoreFull
 from evidencekg.model.graphs import in_data_union
 from evidencekg.sparql.parse_errors import parse_error_message
 from evidencekg.sparql.text import has_dataset_clause, where_group_start
@@ -122,7 +123,20 @@ def store_errors() -> Iterator[None]:
     except SyntaxError as exc:
         raise QuerySyntaxError(parse_error_message(exc)) from exc
     except (OSError, ValueError, RuntimeError) as exc:
+        if is_disk_full(exc):
+            raise StoreFull(DISK_FULL) from exc
         raise StoreError(parse_error_message(exc)) from exc
+
+
+DISK_FULL = (
+    "the disk holding the store is full (No space left on device): nothing of this write was kept and the "
+    "store is as it was; queries still answer; free space on that disk, then restart the server to write again"
+)
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether an error is the file system running out of space (pyoxigraph names it only in its message)."""
+    return getattr(exc, "errno", None) == errno.ENOSPC or "No space left on device" in str(exc)
 
 
 def graph_term(graph: str | None) -> ox.NamedNode | ox.DefaultGraph:

@@ -18,8 +18,10 @@ import resource
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import cast
 
 import pyoxigraph as ox
@@ -44,11 +46,25 @@ TSV = "text/tab-separated-values"
 
 @dataclass(frozen=True)
 class Source:
-    """A published, immutable copy of the store: what it is, where it is, which write generation."""
+    """A published, immutable copy of the store: what it is, where it is, which write generation.
+
+    A snapshot may carry `updates`: files of SPARQL Updates to apply to it, in order (the writes made
+    since it was dumped); a worker that has the same snapshot open with fewer of them applies only the rest.
+    """
 
     kind: str
     path: str
     generation: int
+    updates: tuple[str, ...] = ()
+
+    def extends(self, other: Source | None) -> bool:
+        """Whether this copy is `other` with more updates applied (a worker holding `other` can catch up)."""
+        return (
+            other is not None
+            and other.kind == self.kind == SNAPSHOT
+            and other.path == self.path
+            and self.updates[: len(other.updates)] == other.updates
+        )
 
 
 @dataclass(frozen=True)
@@ -104,7 +120,14 @@ def open_source(source: Source) -> ox.Store:
         return ox.Store.read_only(source.path)
     store = ox.Store()
     store.bulk_load(path=source.path, format=ox.RdfFormat.N_QUADS)
+    catch_up(store, source.updates)
     return store
+
+
+def catch_up(store: ox.Store, updates: Sequence[str]) -> None:
+    """Apply published update files to an in-memory copy, in order."""
+    for path in updates:
+        store.update(Path(path).read_text(encoding="utf-8"))
 
 
 def syntax_message(text: str, exc: Exception) -> str:
@@ -211,8 +234,12 @@ def main(conn: Connection, memory_limit: int = 0) -> None:
             return
         try:
             if job.source != loaded:
-                store = None  # let go of the previous copy first
-                store = open_source(job.source)
+                if store is not None and loaded is not None and job.source.extends(loaded):
+                    previous, loaded = loaded, None  # a failure half-way leaves a copy that must be reopened
+                    catch_up(store, job.source.updates[len(previous.updates) :])
+                else:
+                    store = None  # let go of the previous copy first
+                    store = open_source(job.source)
                 loaded = job.source
                 conn.send(("loaded",))
             assert store is not None

@@ -19,7 +19,7 @@ from evidencekg.settings import Settings
 from evidencekg.store.executor import Executor
 from evidencekg.store.protocol import RESULT_FORMATS, Bindings, FormatChooser, QueryKind, Row, Store, solution_rows
 from service import negotiation
-from service.deps import get_settings, get_store
+from service.deps import client_id, get_settings, get_store
 from service.rdf_responses import HTML, choose
 from service.templating import page
 
@@ -89,10 +89,10 @@ def result_table(query: NamedQuery, rows: list[Row]) -> tuple[list[str], list[li
     return columns, [[term_value(row[c], {}) if c in row else None for c in columns] for row in rows]
 
 
-def catalogue_rows(executor: Executor, query: NamedQuery, bindings: Bindings) -> list[Row]:
+def catalogue_rows(executor: Executor, query: NamedQuery, bindings: Bindings, client: str | None = None) -> list[Row]:
     """A catalogue SELECT's rows, run through the executor (timeout, result limit, worker process)."""
     _media_type, body = executor.run(query.text, lambda kind: JSON_RESULTS if kind is QueryKind.SOLUTIONS else None,
-                                     bindings=bindings)
+                                     bindings=bindings, client=client)
     result = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
     return solution_rows(result) if isinstance(result, ox.QuerySolutions) else []
 
@@ -120,8 +120,8 @@ def run(
     accept = request.headers.get("accept")
     executor: Executor = request.app.state.executor
     if forced == HTML or (forced is None and choose(accept, [*RESULT_FORMATS, HTML]) == HTML):
-        columns, table = result_table(query, catalogue_rows(executor, query, bindings))
+        columns, table = result_table(query, catalogue_rows(executor, query, bindings, client_id(request)))
         return page("query_result.html", title=query.title, query=query_summary(query, True),
                     params=params, columns=columns, rows=table)
-    media_type, body = executor.run(query.text, result_chooser(accept, forced), bindings=bindings)
+    media_type, body = executor.run(query.text, result_chooser(accept, forced), bindings=bindings, client=client_id(request))
     return Response(body, media_type=media_type, headers={"Vary": "Accept"})

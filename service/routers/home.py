@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 
+from evidencekg.model.namespaces import PREFIXES
 from evidencekg.pages import statistics as stats_summary
 from evidencekg.settings import Settings
 from evidencekg.store.protocol import Store
@@ -24,8 +25,10 @@ def home(store: Store = Depends(get_store), settings: Settings = Depends(get_set
         title="Home",
         counts=stats_summary.counts(store),
         constructs=stats_summary.constructs(store),
+        conditions=stats_summary.conditions(store),
         sources=stats_summary.sources(store),
         publications=stats_summary.publications(store),
         queries=queries,
+        prefixes=PREFIXES,
         catalogue_error=error,
     )

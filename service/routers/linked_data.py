@@ -52,7 +52,8 @@ def resource(
     iri = describe.iri_for_path(path)
     media_type = negotiate(request.headers.get("accept"), format, RESOURCE_FORMATS)
     if media_type == HTML:
-        view = describe_resource(store, iri)
+        page_number = request.query_params.get("page", "1")
+        view = describe_resource(store, iri, request.query_params.get("group"), int(page_number) if page_number.isdigit() else 1)
         if view is None:
             return page("not_found.html", status_code=404, iri=iri, title="Not found")
         alternates = {"Turtle": "ttl", "JSON-LD": "jsonld", "N-Triples": "nt", "RDF/XML": "rdf"}

@@ -23,32 +23,33 @@ A = Query(..., description="Construct or intervention condition (label, alt labe
 B = Query(..., description="Construct or comparator condition")
 METHOD = Query("REML", description=f"tau2 estimator: {', '.join(METHODS)}")
 LEVEL = Query(0.95, gt=0.5, lt=1, description="Confidence level")
+TEST = Query("z", pattern="^(z|knha)$", description="z (normal) or knha (Knapp-Hartung t-based CI, PI and p)")
 WHERE = Query([], description="Only findings with this study characteristic, NAME=VALUE (e.g. format=ind); repeatable")
 
 
-def _pool(store: Store, a: str, b: str, method: str, level: float, where: list[str]) -> PairPool:
+def _pool(store: Store, a: str, b: str, method: str, level: float, where: list[str], test: str = "z") -> PairPool:
     """Pool a pair; unknown terms or no findings answer 404, a bad method or filter 400 (evidencekg.errors.OUTCOMES)."""
     if method.upper() not in METHODS:
         raise HTTPException(400, f"method {method!r}: choose one of {', '.join(METHODS)}")
-    return pool_pair(store, a, b, method, level, parse_where(where))
+    return pool_pair(store, a, b, method, level, parse_where(where), test)
 
 
 @router.get("/api/meta", summary="Pool the primary-study findings between two constructs or conditions")
 def meta_pair(
-    a: str = A, b: str = B, method: str = METHOD, level: float = LEVEL, where: list[str] = WHERE,
+    a: str = A, b: str = B, method: str = METHOD, level: float = LEVEL, where: list[str] = WHERE, test: str = TEST,
     store: Store = Depends(get_store),
 ) -> dict[str, object]:  # fmt: skip
     """metafor-equivalent pooling (Fisher z for r) of the pair's findings, one effect per study."""
-    return _pool(store, a, b, method, level, where).as_json()
+    return _pool(store, a, b, method, level, where, test).as_json()
 
 
 @router.post("/api/meta", summary="Pool a pair and save it as an ekg:DerivedFinding", dependencies=[Depends(require_write_token)])
 def meta_save(
     request: Request, a: str = A, b: str = B, method: str = METHOD, level: float = LEVEL, where: list[str] = WHERE,
-    store: Store = Depends(get_store), settings: Settings = Depends(get_settings),
+    test: str = TEST, store: Store = Depends(get_store), settings: Settings = Depends(get_settings),
 ) -> dict[str, object]:  # fmt: skip
     """The pooled result plus the IRI of the stored derived finding."""
-    result = _pool(store, a, b, method, level, where)
+    result = _pool(store, a, b, method, level, where, test)
     iri = save_derived(store, result, settings)
     notify_write(request)
     return {**result.as_json(), "derived_finding": iri}

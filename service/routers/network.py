@@ -18,6 +18,7 @@ from evidencekg.network.build import (
     parse_layers,
     resolve_construct,
 )
+from evidencekg.network.collapse import with_studies
 from evidencekg.network.export import EXPORTS, cytoscape_elements, export_network
 from evidencekg.network.layout import left_anchored, page_positions
 from evidencekg.network.paths import DEFAULT_MAX_HOPS, find_paths
@@ -27,6 +28,7 @@ from service.deps import get_store
 from service.templating import page
 
 router = APIRouter(tags=["network"])
+STUDIES = Query("pooled", description="pooled: one edge per construct pair for its primary studies (with k); each: every study's finding")
 
 
 def _layers(layers: str) -> tuple[str, ...]:
@@ -52,10 +54,14 @@ def network_page() -> HTMLResponse:
 @router.get("/api/network", summary="The construct network as Cytoscape.js JSON")
 def network_json(
     layers: str = Query(",".join(LAYERS), description="Extra node layers: mechanisms,implications (empty: none)"),
+    studies: str = STUDIES,
     store: Store = Depends(get_store),
 ) -> JSONResponse:
-    """Constructs, scheme structure and findings (with positions for the page); layers add mechanisms/implications."""
-    graph = build_network(store, _layers(layers))
+    """Constructs, scheme structure and findings (with positions for the page); layers add mechanisms/implications.
+
+    A construct pair's primary-study findings are one pooled edge (its `studies` list them) unless studies=each.
+    """
+    graph = with_studies(build_network(store, _layers(layers)), studies)
     return JSONResponse(cytoscape_elements(graph, page_positions(graph), left_anchored(graph)))
 
 
@@ -95,13 +101,14 @@ def network_centrality(store: Store = Depends(get_store)) -> list[dict[str, Any]
 def network_export(
     fmt: str,
     layers: str = Query("", description="Extra node layers: mechanisms,implications"),
+    studies: str = STUDIES,
     store: Store = Depends(get_store),
 ) -> Response:
-    """A download of the whole network in one format."""
+    """A download of the whole network in one format (study-level findings pooled per pair unless studies=each)."""
     if fmt not in EXPORTS:
         raise HTTPException(404, f"unknown export format {fmt!r}; choose from {', '.join(EXPORTS)}")
     media_type, suffix, _ = EXPORTS[fmt]
-    body = export_network(build_network(store, _layers(layers)), fmt)
+    body = export_network(with_studies(build_network(store, _layers(layers)), studies), fmt)
     disposition = f'attachment; filename="evidencekg-network{suffix}"'
     return Response(body, media_type=media_type, headers={"Content-Disposition": disposition})
 

@@ -6,15 +6,15 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from evidencekg.errors import NotAcceptable
+from evidencekg.errors import BadRequest, NotAcceptable
 from evidencekg.evidence import writes
 from evidencekg.settings import Settings
 from evidencekg.sparql.update_protocol import prepare_update
 from evidencekg.store.executor import Executor
-from evidencekg.store.protocol import GRAPH_FORMATS, QueryKind
+from evidencekg.store.protocol import GRAPH_FORMATS, FormatChooser, QueryKind
 from service.auth import require_write_token
-from service.deps import notify_write
-from service.negotiation import TURTLE, chooser
+from service.deps import client_id, notify_write
+from service.negotiation import FORMAT_PARAMETER, TURTLE, chooser, format_chooser
 from service.protocol import Operation, ProtocolRequest, parse_request
 from service.templating import render
 
@@ -28,6 +28,9 @@ _QUERY_PARAMETERS = [
     {"name": "query", "in": "query", "schema": {"type": "string"}, "description": "a SPARQL query"},
     {"name": "default-graph-uri", "in": "query", "schema": _GRAPHS},
     {"name": "named-graph-uri", "in": "query", "schema": _GRAPHS},
+    {"name": "format", "in": "query", "schema": {"type": "string"},
+     "description": "the result format, instead of Accept: csv, tsv, json, xml (SELECT/ASK); ttl, nt, jsonld, rdf (CONSTRUCT)"},
+    {"name": "output", "in": "query", "schema": {"type": "string"}, "description": "the same as format"},
 ]
 _FORM = {
     "type": "object",
@@ -72,16 +75,29 @@ def service_description(endpoint: str, settings: Settings, media_type: str) -> b
     return ox.serialize([q.triple for q in quads], format=GRAPH_FORMATS[media_type])  # type: ignore[return-value]  # stub: bytes when no output is given
 
 
+def result_chooser(request: Request) -> FormatChooser:
+    """The URL's `format=` (or `output=`) when given, so a plain link or pandas.read_csv(url) picks CSV; else Accept."""
+    names = [v for key in ("format", "output") for v in request.query_params.getlist(key)]
+    if not names:
+        return chooser(request.headers.get("accept"))
+    picked = format_chooser(names)
+    if picked is None:
+        raise BadRequest(f"unknown result format {', '.join(map(repr, names))}: use one of {', '.join(FORMAT_PARAMETER)} or a media type")
+    return picked
+
+
 async def _query(request: Request, parsed: ProtocolRequest) -> Response:
-    """Run a query in the executor (off the event loop) and answer with the negotiated format."""
+    """Run a query in the executor (off the event loop) and answer with the format asked for (format=, else Accept)."""
     executor: Executor = request.app.state.executor
     media_type, body = await run_in_threadpool(
         executor.run,
         parsed.text,
-        chooser(request.headers.get("accept")),
+        result_chooser(request),
         parsed.default_graphs,
         parsed.named_graphs,
         endpoint_url(request),
+        None,
+        client_id(request),
     )
     return Response(body, media_type=media_type, headers={"Vary": "Accept"})
 

@@ -11,13 +11,25 @@
   // Property/class autocompletion would call an internet service: keep only the local completers.
   Yasgui.Yasqe.defaults.autocompleters = ["variables", "prefixes"];
   var catalogue = JSON.parse(document.getElementById("catalogue").textContent);
+  var prefixes = JSON.parse(document.getElementById("prefixes").textContent);
   var yasgui = new Yasgui(document.getElementById("yasgui"), {
     requestConfig: { endpoint: endpoint, method: "POST" },
+    // Results read as a researcher expects: numbers and strings plain (compact: no "0.17"^^xsd:decimal),
+    // IRIs as prefixed names (the project's prefixes and the query's own), long texts cut to fit the page.
+    yasr: { prefixes: prefixes },
     endpointCatalogueOptions: { getData: function () { return [{ endpoint: endpoint }]; } },
     copyEndpointOnNewTab: true,
     persistenceId: null,
   });
   window.yasgui = yasgui;
+  var READABLE = { compact: true, isEllipsed: true, pageSize: 50 };
+  function readable(tab) {
+    var yasr = tab && tab.getYasr();
+    var table = yasr && yasr.config.plugins.table;
+    if (table) { table.dynamicConfig = Object.assign({}, table.dynamicConfig, READABLE); }
+  }
+  readable(yasgui.getTab());
+  yasgui.on("tabAdd", function (instance, id) { readable(yasgui.getTab(id)); });
   // The editor takes the focus when it is built, which scrolls the page down to it: a visitor should
   // land at the top, where the page says what the store holds (a #fragment still decides where to be).
   if (!location.hash) { window.scrollTo(0, 0); requestAnimationFrame(function () { window.scrollTo(0, 0); }); }

@@ -64,12 +64,30 @@
       ["k (studies)", d.k !== undefined ? d.k : (d.k_description || "not reported")],
       ["N", d.n !== undefined ? d.n : "not reported"],
       ["significant", significanceText(d.significant)],
-      ["statement", d.finding_type === "derived" ? "derived: pooled by evidencekg, not reported by a source" : (d.finding_type || "unspecified")],
+      ["statement", STATEMENT[d.finding_type] ? STATEMENT[d.finding_type](d) : (d.finding_type || "unspecified")],
     ];
     if (d.pooling_method) rows.push(["pooling method", d.pooling_method]);
     if (d.generated_at) rows.push(["computed", d.generated_at]);
     if (d.subgroup) rows.push(["subgroup", d.subgroup]);
     return el("dl", { class: "finding-numbers" }, rows.map(([k, v]) => [el("dt", {}, k), el("dd", { "data-field": k }, v)]));
+  }
+
+  const STATEMENT = {
+    derived: () => "derived: pooled by evidencekg, not reported by a source",
+    studies: (d) => `pooled by evidencekg (REML) from the ${d.k} primary studies below; not a reported figure`,
+  };
+
+  // The primary studies behind a pooled edge: each study's own finding, with a link to its page.
+  function studiesBlock(d) {
+    const items = (d.studies || []).map((s) => el("li", {},
+      el("a", { href: local(s.finding) }, s.publication_label || slug(s.finding)), `: ${s.label || fmt(s.estimate)}`,
+      s.n !== undefined ? `, N = ${s.n}` : ""));
+    return [
+      el("h3", {}, `Studies (${(d.studies || []).length})`),
+      el("ul", { class: "edge-studies" }, items),
+      el("p", { class: "note" }, el("a", { href: d.meta_href }, "meta-analysis of this pair"), " · ",
+        el("a", { href: d.forest_href }, "forest plot")),
+    ];
   }
 
   function sourceBlock(d) {
@@ -99,6 +117,10 @@
       return;
     }
     const forest = `/plots/forest?a=${encodeURIComponent(slug(edge.source().id()))}&b=${encodeURIComponent(slug(edge.target().id()))}`;
+    if (d.finding_type === "studies") {
+      fill(el("h2", {}, `${from} → ${to}`), el("p", { class: "edge-label" }, d.label), numbers(d), studiesBlock(d));
+      return;
+    }
     fill(
       el("h2", {}, `${from} → ${to}`),
       el("p", { class: "edge-label" }, d.label),
@@ -177,6 +199,8 @@
     { selector: "edge.not-significant", style: { "line-style": "dashed" } },
     { selector: "edge.derived", style: {
       "line-color": "#fff", "line-outline-width": 2, "line-outline-color": "data(colour)", "font-style": "italic" } },
+    { selector: "edge.studies", style: {
+      "mid-target-arrow-shape": "diamond", "mid-target-arrow-color": "data(colour)", "arrow-scale": 1.1, "font-weight": "bold" } },
     { selector: "edge.componentOf, edge.broader", style: {
       "line-style": "dashed", "curve-style": "taxi", "taxi-direction": "horizontal", "taxi-radius": 4 } },
     { selector: "edge.mechanismOf, edge.affects, edge.about", style: { "line-style": "dotted", "line-color": "#b8a9c9", "target-arrow-color": "#b8a9c9" } },
@@ -208,7 +232,10 @@
     const constructs = cy.nodes(".construct").length;
     const shown = cy.edges(".finding").filter((e) => !e.hasClass("filtered")).length;
     const counts = document.getElementById("network-counts");
-    counts.textContent = `${constructs} constructs, ${shown} of ${cy.edges(".finding").length} findings shown`;
+    const pooled = cy.edges(".finding.studies");
+    const folded = pooled.reduce((n, e) => n + (e.data("studies") || []).length, 0);
+    counts.textContent = `${constructs} constructs, ${shown} of ${cy.edges(".finding").length} finding edges shown` +
+      (pooled.length ? ` (${folded} study findings pooled into ${pooled.length} edge${pooled.length > 1 ? "s" : ""})` : "");
     counts.dataset.constructs = constructs;
     counts.dataset.findings = shown;
   }
@@ -273,8 +300,12 @@
     const xOf = new Map(graph.elements.nodes.map((n) => [n.data.id, n.position ? n.position.x : 0]));
     graph.elements.edges.filter((e) => e.data.kind === "finding").sort((a, b) => a.data.id.localeCompare(b.data.id)).forEach((edge) => {
       const d = edge.data;
-      const source = d.cited_in_label ? d.publication_label : d.source_label;
-      d.caption = [d.label, [source, d.subgroup].filter(Boolean).join(", "), d.cited_in_label ? `as cited in ${d.cited_in_label}` : ""].filter(Boolean).join("\n");
+      let source = d.cited_in_label ? d.publication_label : d.source_label;
+      const inputs = (d.derived_from || "").split(" ").filter(Boolean).length;
+      if (d.finding_type === "derived") source = `derived (${[d.pooling_method, (d.k || inputs) ? `k = ${d.k || inputs}` : ""].filter(Boolean).join(", ") || "pooled"})`;
+      if (d.finding_type === "studies") source = `pooled, ${d.k} studies`;
+      d.caption = [d.finding_type === "studies" ? d.label.replace(/, k = \d+$/, "") : d.label,
+        [source, d.subgroup].filter(Boolean).join(", "), d.cited_in_label ? `as cited in ${d.cited_in_label}` : ""].filter(Boolean).join("\n");
       const pair = [d.source, d.target].sort().join(" ");
       const index = parallel.get(pair) || 0;
       parallel.set(pair, index + 1);

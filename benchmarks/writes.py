@@ -1,0 +1,171 @@
+"""The write path at field size: a validated write of one finding, the first query after it, a sheet ingest (not asserted).
+
+`python -m benchmarks.writes [--findings N] [--memory]` (also part of `make bench`): a store holding the
+shipped evidence plus `evidencekg synth --findings N` (default 100,000; EVIDENCEKG_BENCH_FINDINGS), then,
+interleaved in one process:
+
+- one validated SPARQL Update of a new finding (19 triples: finding, source sentence, publication)
+  through evidencekg.evidence.writes, against raw pyoxigraph `Store.update` of the same kind of text
+  (no validation: the floor);
+- the first query through the worker pool right after such a write, against the same query with no
+  write before it;
+- a 10,000-row correlation sheet ingest (target 30 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from evidencekg.evidence import writes
+from evidencekg.evidence.ingest import ingest
+from evidencekg.load.shipped import ensure_loaded
+from evidencekg.settings import Settings, get_settings
+from evidencekg.store.embedded import OxigraphStore
+from evidencekg.store.executor import ProcessExecutor
+from evidencekg.store.protocol import QueryKind
+
+CACHE = Path(tempfile.gettempdir()) / "evidencekg-bench"
+PREFIXES = """PREFIX ekg: <https://w3id.org/evidencekg/ontology#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX bibo: <http://purl.org/ontology/bibo/>
+PREFIX obo: <http://purl.obolibrary.org/obo/>
+PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+"""
+
+
+def finding_update(key: str, position: int) -> str:
+    """INSERT DATA of one new reported finding (19 triples) between two shipped constructs."""
+    f, s, p = (f"<https://w3id.org/evidencekg/id/{kind}/bench-{key}>" for kind in ("finding", "sentence", "publication"))
+    return PREFIXES + f"""INSERT DATA {{ GRAPH <https://example.org/bench/{key}> {{
+  {f} a ekg:ReportedFinding ; ekg:reportedIn {p} ; ekg:fromConstruct <https://w3id.org/evidencekg/id/construct/attachment-anxiety> ;
+    ekg:toConstruct <https://w3id.org/evidencekg/id/construct/therapeutic-alliance> ; ekg:effectSizeMeasure obo:STATO_0000280 ;
+    ekg:estimate -0.20 ; ekg:ciLower -0.30 ; ekg:ciUpper -0.10 ; ekg:numberOfStudies 1 ; ekg:sampleSize 120 ;
+    prov:wasDerivedFrom {s} .
+  {s} a ekg:SourceSentence ; dcterms:isPartOf <https://w3id.org/evidencekg/id/document/diener2011-pubmed> ; ekg:position {position} ;
+    rdf:value "A benchmark sentence: r = -.20, 95% CI [-.30, -.10], N = 120." .
+  {p} a ekg:Publication ; bibo:doi "10.5555/evidencekg-bench.{key}" ; dcterms:title "A benchmark article" ;
+    dcterms:issued "2020"^^xsd:gYear .
+}} }}"""
+
+
+def synth_file(findings: int) -> Path | None:
+    """The synthetic base of `findings` findings as N-Quads (made once, cached); None without `evidencekg synth`."""
+    path = CACHE / f"synth-{findings}.nq"
+    scale_run = Path(__file__).resolve().parents[1] / "var" / "bench" / f"synth-{findings}-s1.nq"
+    if scale_run.is_file():
+        return scale_run
+    if not path.exists():
+        try:
+            from evidencekg.evidence.synth import write_synth  # type: ignore[import-not-found,unused-ignore]  # lands with the scale work
+        except ImportError:
+            return None
+        CACHE.mkdir(parents=True, exist_ok=True)
+        write_synth(path.with_suffix(".tmp"), findings)  # type: ignore[no-untyped-call,unused-ignore]
+        path.with_suffix(".tmp").rename(path)
+    return path
+
+
+def field_store(findings: int, memory: bool, settings: Settings) -> OxigraphStore:
+    """The shipped evidence plus the synthetic base, in memory or in a fresh folder (a checkpoint of a cached one)."""
+    scale_run = Path(__file__).resolve().parents[1] / "var" / "bench" / f"store-{findings}"  # left by benchmarks/scale.py
+    cached = scale_run if scale_run.is_dir() else CACHE / f"store-{findings}"
+    if not memory and cached.is_dir():
+        folder = Path(tempfile.mkdtemp(prefix="evidencekg-bench-store-")) / "store"
+        OxigraphStore(cached).oxigraph.backup(str(folder))  # hard links: a writable copy in milliseconds
+        store = OxigraphStore(folder)
+        ensure_loaded(store, settings)
+        return store
+    store = OxigraphStore(None if memory else cached)
+    ensure_loaded(store, settings)
+    source = synth_file(findings)
+    if source is not None:
+        start = time.perf_counter()
+        store.bulk_load_file(source)
+        print(f"  loaded {len(store):,} triples ({findings:,} synthetic findings) in {time.perf_counter() - start:.1f} s")
+    else:
+        print("  evidencekg.evidence.synth is not available: measuring on the shipped evidence only")
+    if memory:
+        return store
+    del store  # the cache is kept; this run writes to a copy
+    return field_store(findings, memory, settings)
+
+
+def median_ms(times: list[float]) -> str:
+    return f"{statistics.median(times) * 1e3:8.1f} ms"
+
+
+def write_and_query(store: OxigraphStore, settings: Settings, rounds: int = 7) -> None:
+    """Validated write vs raw update; first query after a write vs a query with none before it (interleaved)."""
+    executor = ProcessExecutor(store, settings)
+    choose: Callable[[QueryKind], str | None] = lambda _kind: "application/sparql-results+json"  # noqa: E731
+    ask = "ASK { ?f <https://w3id.org/evidencekg/ontology#estimate> ?e }"
+    ours, raw, first, steady = [], [], [], []
+    try:
+        executor.run(ask, choose)  # workers started, copy published
+        for i in range(rounds):
+            start = time.perf_counter()
+            writes.sparql_update(store, finding_update(f"v{i}-{os.getpid()}", 10_000_000 + 2 * i), settings)
+            ours.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            executor.run(ask, choose)
+            first.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            executor.run(ask, choose)
+            steady.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            store.update(finding_update(f"r{i}-{os.getpid()}", 10_000_001 + 2 * i))
+            raw.append(time.perf_counter() - start)
+            executor.run(ask, choose)
+    finally:
+        executor.close()
+    kind = "memory" if store.path is None else "disk"
+    print(f"  validated write of one finding ({kind}) {median_ms(ours)}   raw pyoxigraph update {median_ms(raw)}"
+          f"   ratio {statistics.median(ours) / statistics.median(raw):6.1f}x   (target p50 <= 100 ms)")  # fmt: skip
+    print(f"  first query after a write ({kind})     {median_ms(first)}   with no write before  {median_ms(steady)}"
+          f"   ratio {statistics.median(first) / statistics.median(steady):6.1f}x   (target <= 100 ms)")  # fmt: skip
+
+
+def sheet(rows: int) -> bytes:
+    """A correlation sheet of `rows` rows over shipped constructs (docs/sheet-format.md)."""
+    pairs = [("attachment anxiety", "therapeutic alliance"), ("attachment avoidance", "therapeutic alliance")]
+    lines = ["study,authors,year,title,n,r,construct_a,construct_b,doi"]
+    for i in range(rows):
+        a, b = pairs[i % 2]
+        lines.append(f"s{i},Bench {i},{2000 + i % 20},A benchmark study {i},{50 + i % 400},{(i % 17 - 8) / 40:.3f},{a},{b},10.5555/bench.{i}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def sheet_ingest(store: OxigraphStore, settings: Settings, rows: int = 10_000) -> None:
+    """A whole sheet ingest (read, build, validate, write)."""
+    start = time.perf_counter()
+    result = ingest(store, sheet(rows), "sheet", name=f"bench-sheet-{os.getpid()}", settings=settings)
+    elapsed = time.perf_counter() - start
+    print(f"  sheet ingest, {result.findings:,} rows, {result.triples:,} triples: {elapsed:6.1f} s   (target <= 30 s)")
+
+
+def main(findings: int | None = None, memory: bool = False, ingest_rows: int = 10_000) -> None:
+    """Build the store and run each measurement once."""
+    settings = get_settings()
+    findings = findings or int(os.environ.get("EVIDENCEKG_BENCH_FINDINGS", "100000"))
+    print(f"write path at {findings:,} findings ({'memory' if memory else 'disk'} store)")
+    store = field_store(findings, memory, settings)
+    write_and_query(store, settings)
+    if ingest_rows:
+        sheet_ingest(store, settings, ingest_rows)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--findings", type=int)
+    parser.add_argument("--memory", action="store_true")
+    parser.add_argument("--ingest-rows", type=int, default=10_000)
+    args = parser.parse_args()
+    main(args.findings, args.memory, args.ingest_rows)
