@@ -115,8 +115,7 @@ def main() -> None:
     if options.only != "small":
         scale(options.size, load_seconds=options.load_seconds)
         write_path(options.size)  # the validated write, the first query after it, a sheet ingest (disk store)
-        if options.size <= 100_000:
-            write_path(options.size, memory=True, ingest_rows=0)
+        write_path(min(options.size, 20_000), memory=True, ingest_rows=0)  # workers load a memory store's first copy whole
 
 
 if __name__ == "__main__":

@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     endpoint: str | None = Field(default=None, description="Remote SPARQL query endpoint URL")
     update_endpoint: str | None = Field(default=None, description="Remote SPARQL update URL")
     store_endpoint: str | None = Field(default=None, description="Remote Graph Store URL")
+    update_auth: str | None = Field(
+        default=None, description="user:password for the remote update endpoint (HTTP Basic or Digest, as it asks)"
+    )
+    engine: str = Field(
+        default="auto", description="The remote endpoint's engine: auto (from its Server header), oxigraph, virtuoso, sparql11"
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     base_url: str = "https://w3id.org/evidencekg/"

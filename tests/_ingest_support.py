@@ -17,6 +17,10 @@ METAPSY_ROWS = [
     '"4";"Cat, 2015";"pst";"wl";1,1;0,3;"bdi-2";"self-report";"post";NA;NA;2015;NA;"Cat C (2015). Third trial."',
 ]
 
+# The excerpt's rows are invented: they credit a test DOI, never the real depression database's.
+METAPSY_OPTIONS = {"dataset_doi": "10.1234/metapsy-excerpt", "outcome": "depressive symptoms",
+                   "title": "Invented rows in the Metapsy data standard (evidencekg tests)"}  # fmt: skip
+
 
 def sheet(rows: list[str] | None = None, header: str = SHEET_HEADER) -> bytes:
     """A correlation sheet as bytes."""

@@ -10,6 +10,7 @@ import pytest
 from evidencekg.load.shipped import shipped_store
 from evidencekg.settings import Settings, get_settings
 from evidencekg.store.embedded import OxigraphStore
+from tests._virtuoso import Virtuoso, virtuoso
 
 
 @pytest.fixture
@@ -44,6 +45,13 @@ def live_url() -> Iterator[str]:
 
     with live_server(memory_app(load_evidence=True, settings_overrides={"token": None})) as base_url:
         yield base_url
+
+
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Virtuoso]:
+    """One real Virtuoso 7 for the session (tests/_virtuoso.py); each test clears what it uses. Skips when not installed."""
+    with virtuoso(tmp_path_factory.mktemp("virtuoso")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,7 @@ from evidencekg.meta.report import apa_summary, p_apa
 from evidencekg.settings import get_settings
 from evidencekg.store.embedded import OxigraphStore
 from service.app import create_app
-from tests._ingest_support import metapsy
+from tests._ingest_support import METAPSY_OPTIONS, metapsy
 from tests._server import live_server
 
 SHEET = Path(__file__).parents[1] / "examples" / "simulated-attachment-alliance.csv"
@@ -48,7 +48,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> OxigraphStore:
     settings = get_settings(var_dir=tmp_path_factory.mktemp("var"), memory=True, endpoint=None)
     held = shipped_store(settings)
     ingest(held, SHEET, "sheet", name="simulated-sheet", settings=settings)
-    ingest(held, metapsy(), "metapsy", name="metapsy-excerpt", settings=settings)
+    ingest(held, metapsy(), "metapsy", name="metapsy-excerpt", settings=settings, options=METAPSY_OPTIONS)
     return held
 
 

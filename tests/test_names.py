@@ -19,7 +19,7 @@ from evidencekg.network.build import build_network, resolve_construct
 from evidencekg.settings import Settings, get_settings
 from evidencekg.store.embedded import OxigraphStore
 from evidencekg.store.names import name_index, resolve_name
-from tests._ingest_support import SHEET_ROWS, metapsy, sheet
+from tests._ingest_support import METAPSY_OPTIONS, SHEET_ROWS, metapsy, sheet
 
 ID = "https://w3id.org/evidencekg/id/"
 AVOIDANCE = f"{ID}construct/attachment-avoidance"
@@ -131,7 +131,7 @@ def test_ingest_sheet_cells(loaded_store: OxigraphStore, project_settings: Setti
 
 
 def test_conditions_by_code_label_slug_and_iri(loaded_store: OxigraphStore, project_settings: Settings) -> None:
-    ingest(loaded_store, metapsy(), "metapsy", name="trials", settings=project_settings)
+    ingest(loaded_store, metapsy(), "metapsy", name="trials", settings=project_settings, options=METAPSY_OPTIONS)
     waitlist = f"{ID}condition/waitlist"
     index = name_index(loaded_store, "condition")
     for name in ("wl", "WL", "Waitlist", "waitlist", "condition:waitlist", "id:condition/waitlist", waitlist):

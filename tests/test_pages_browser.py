@@ -108,7 +108,7 @@ def test_home_search_and_finding_pages_at_real_size(base_url: str, page: tuple[A
     tab.wait_for_selector("#search-condition")
     assert tab.locator('#search-condition a[href="/id/condition/waitlist"]').count() == 1
     tab.screenshot(path=str(shots / "search-waitlist.png"), full_page=True)
-    _open(tab, base_url + "/id/finding/metapsy-depression-psyctr-data-row10")
+    _open(tab, base_url + "/id/finding/metapsy-depression-psyctr-data-ahmadpanah-2016-msd-bdi-1-post-0-self-report-otherpsy-cau-otherpsy-smt-cau")  # row 10, named by its .id
     quote = tab.locator("figure.provenance blockquote").first.bounding_box()
     main = tab.locator("main").bounding_box()
     assert quote is not None and main is not None and quote["x"] + quote["width"] <= main["x"] + main["width"]

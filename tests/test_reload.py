@@ -34,7 +34,7 @@ from evidencekg.model.namespaces import CONSTRUCT_SCHEME
 from evidencekg.settings import Settings, get_settings
 from evidencekg.store.embedded import OxigraphStore
 from evidencekg.store.protocol import data_block
-from tests._ingest_support import metapsy, sheet
+from tests._ingest_support import METAPSY_OPTIONS, metapsy, sheet
 from tests._server import live_server
 
 PROBE = "https://example.org/reload-probe"
@@ -86,7 +86,7 @@ def test_load_after_a_data_change_replaces_only_changed_graphs_and_keeps_user_gr
     (tmp_path / "sheet.csv").write_bytes(sheet())
     (tmp_path / "trials.csv").write_bytes(metapsy())
     studies = ingest(store, tmp_path / "sheet.csv", "sheet", settings=settings)
-    trials = ingest(store, tmp_path / "trials.csv", "metapsy", settings=settings)
+    trials = ingest(store, tmp_path / "trials.csv", "metapsy", settings=settings, options=METAPSY_OPTIONS)
     derived = save_derived(store, pool_pair(store, "attachment-anxiety", "therapeutic-alliance"), settings)
     store.update(f"INSERT DATA {{ {USER} }}")  # the real default graph: user data
     user = {g: t for g, t in graphs(store).items() if g not in shipped_graphs(store) and g != META_GRAPH}

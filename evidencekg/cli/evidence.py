@@ -13,11 +13,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
+from evidencekg.load.endpoint import load_files_into, load_shipped_into
 from evidencekg.load.shipped import Reload, evidence_files, load_files, reload_shipped, shipped_store
 from evidencekg.query.catalogue import load_query, projected_variables, run_query
 from evidencekg.settings import Settings, get_settings
 from evidencekg.shapes.validate import validate_files
-from evidencekg.store.backends import open_store
+from evidencekg.store.backends import open_remote, open_store
 from evidencekg.store.embedded import OxigraphStore
 from evidencekg.store.protocol import Row, Store
 from evidencekg.store.results import columns_of, display, to_records
@@ -50,13 +51,39 @@ def progress_bar(console: Console) -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console)
 
 
+EndpointOption = Annotated[
+    str | None, typer.Option("--endpoint", help="A remote SPARQL query endpoint (Oxigraph server, Virtuoso, Fuseki...)")
+]
+UpdateEndpointOption = Annotated[str | None, typer.Option("--update-endpoint", help="The remote endpoint's update URL")]
+UpdateAuthOption = Annotated[
+    str | None,
+    typer.Option("--update-auth", help="user:password for the update endpoint, Basic or Digest (or EVIDENCEKG_UPDATE_AUTH)"),
+]
+
+
+def remote_settings(settings: Settings, endpoint: str | None, update_endpoint: str | None, update_auth: str | None) -> Settings:
+    """The settings with the remote endpoint options given on the command line on top."""
+    chosen = {"endpoint": endpoint, "update_endpoint": update_endpoint, "update_auth": update_auth}
+    if update_endpoint and not (endpoint or settings.endpoint):
+        raise fail("--update-endpoint needs --endpoint (the query URL)", 2)
+    return settings.model_copy(update={k: v for k, v in chosen.items() if v is not None})
+
+
 def load(
     files: Annotated[list[Path] | None, typer.Argument(help="RDF files (default: ontology/*.ttl + data/*.ttl)")] = None,
     store: Annotated[Path | None, typer.Option("--store", help="On-disk store folder (default var/store)")] = None,
     graph: Annotated[str | None, typer.Option("--graph", help="Named graph IRI (default: default graph)")] = None,
+    endpoint: EndpointOption = None,
+    update_endpoint: UpdateEndpointOption = None,
+    update_auth: UpdateAuthOption = None,
 ) -> None:
-    """Load RDF into the on-disk store; with no files, (re)load the shipped evidence if it changed."""
+    """Load RDF into the on-disk store or an external engine; with no files, (re)load the shipped evidence if it changed."""
     settings = get_settings(**({"store_path": store} if store else {}))
+    if endpoint:
+        if store:
+            raise fail("choose one of --store and --endpoint", 2)
+        load_endpoint(remote_settings(settings, endpoint, update_endpoint, update_auth), files, graph)
+        return
     target = OxigraphStore(settings.resolved_store_path)
     console = Console(stderr=True)
     with progress_bar(console) as bar:
@@ -75,6 +102,29 @@ def load(
             raise fail(str(exc), 2) from exc
     target.flush()
     typer.echo(f"{len(target)} quads in {settings.resolved_store_path}{note}")
+
+
+def load_endpoint(settings: Settings, files: list[Path] | None, graph: str | None) -> None:
+    """`load --endpoint`: the shipped evidence (or the files) into an external engine, graph by graph in batches."""
+    if not settings.update_endpoint:
+        raise fail("loading into an endpoint needs --update-endpoint (the URL updates are sent to)", 2)
+    target = open_remote(settings)
+    with progress_bar(Console(stderr=True)) as bar:
+        task = bar.add_task("parsing", total=len(files) if files else len(evidence_files(settings)))
+
+        def advance(path: Path, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description=path.name)
+
+        try:
+            result = load_files_into(target, files, graph, advance) if files else load_shipped_into(target, settings, advance)
+        except OSError as exc:
+            raise fail(str(exc), 2) from exc
+    if result is None:
+        typer.echo(f"{len(target)} quads at {settings.endpoint} (shipped evidence unchanged; nothing sent)")
+        return
+    dropped = f", {len(result.dropped)} dropped" if result.dropped else ""
+    typer.echo(f"{len(target)} quads at {settings.endpoint} ({result.triples} triples sent in {result.batches} batches "
+               f"to {len(result.replaced)} graphs{dropped}; other graphs left as they were)")  # fmt: skip
 
 
 def reload_note(result: Reload | None) -> str:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from evidencekg.cli.evidence import fail
-from evidencekg.cli.meta import FormatOption, LevelOption, MethodOption, TestOption, _check, _print, app
+from evidencekg.cli.meta import FormatOption, LevelOption, MethodOption, TestOption, _check, _print, app, table_console
 from evidencekg.meta.bias import bias
 from evidencekg.meta.influence import influence, influence_json, outliers_removed
 from evidencekg.meta.inputs import Effects, read_effects
@@ -65,8 +65,6 @@ def influence_command(file: FileArgument, method: MethodOption = "REML", level: 
         _print(output, fmt, "")
         return
     from rich.table import Table
-
-    from evidencekg.cli.meta import table_console
 
     table = Table(title=f"{file.name}: influence ({method}, k = {len(rows)})")
     for column in ("study", "rstudent", "dffits", "cook_d", "hat", "weight %", "influential"):

@@ -26,6 +26,7 @@ def serve_settings(
     endpoint: str | None,
     update_endpoint: str | None,
     watch: bool | None = None,
+    update_auth: str | None = None,
 ) -> Settings:
     """Settings from the environment with the command-line choices on top (only those given).
 
@@ -37,6 +38,7 @@ def serve_settings(
         "store_path": store,
         "endpoint": endpoint,
         "update_endpoint": update_endpoint,
+        "update_auth": update_auth,
         "watch_files": watch,
     }
     overrides: dict[str, object] = {k: v for k, v in chosen.items() if v is not None}
@@ -81,6 +83,9 @@ def serve(
     memory: Annotated[bool, typer.Option("--memory", help="Keep the store in memory (lost on exit)")] = False,
     endpoint: Annotated[str | None, typer.Option(help="Use a remote SPARQL endpoint instead of a local store")] = None,
     update_endpoint: Annotated[str | None, typer.Option(help="The remote endpoint's update URL")] = None,
+    update_auth: Annotated[
+        str | None, typer.Option(help="user:password for the update endpoint, Basic or Digest (or EVIDENCEKG_UPDATE_AUTH)")
+    ] = None,
     watch: Annotated[
         bool | None,
         typer.Option("--watch/--no-watch", help="Reload ontology/ and data/ into the embedded store when they change (default on)"),
@@ -89,7 +94,7 @@ def serve(
     """Serve the evidence: SPARQL 1.1 endpoint, linked data, network view and API (embedded stores load the shipped evidence first)."""
     import uvicorn
 
-    settings = serve_settings(host, port, store, memory, endpoint, update_endpoint, watch)
+    settings = serve_settings(host, port, store, memory, endpoint, update_endpoint, watch, update_auth)
     show_library_logs()
     try:
         backend = open_store(settings)

@@ -149,9 +149,12 @@ class Batch:
         self.add(finding, PROV.wasDerivedFrom, sentence)
         self.findings += 1
 
-    def source_row(self, row: TableRow) -> URIRef:
-        """An ekg:SourceSentence for one row: its raw text, its position, part of the document."""
-        sentence = ID[f"sentence/{self.document.split('/')[-1]}-row{row.number}"]
+    def source_row(self, row: TableRow, key: str | None = None) -> URIRef:
+        """An ekg:SourceSentence for one row: its raw text, its position, part of the document.
+
+        Its IRI is id:sentence/{key} when the format gives each record its own id, else {document}-row{N}.
+        """
+        sentence = ID[f"sentence/{key}" if key else f"sentence/{self.document.split('/')[-1]}-row{row.number}"]
         self.add(sentence, RDF.type, EKG.SourceSentence, row.number)
         self.add(sentence, RDF.value, Literal(row.raw))
         self.add(sentence, EKG.position, Literal(row.number, datatype=XSD.integer))

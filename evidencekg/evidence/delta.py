@@ -101,6 +101,10 @@ class Overlay:
         """The same as quads() (so an Overlay can stand where a pyoxigraph store is read by pattern)."""
         return self.quads(subject, predicate, obj, graph)
 
+    def outgoing(self, nodes: Iterable[object]) -> list[ox.Quad]:
+        """Every quad whose subject is one of `nodes` (one lookup each: cheaper here than one query with VALUES)."""
+        return [quad for node in nodes for quad in self.quads(node, None, None)]  # type: ignore[arg-type]
+
 
 @contextmanager
 def evaluation() -> Iterator[None]:

@@ -6,7 +6,8 @@ holding only what the shapes read about those nodes (`neighbourhood`):
 
 - the triples of each node, of the nodes they link to, and of the nodes those link to (three levels of
   outgoing links, rdf:type objects not followed: finding -> source sentence -> document -> its type is
-  the longest chain our shapes follow, through sh:node, sh:class and sh:qualifiedValueShape);
+  the longest chain our shapes follow, through sh:node, sh:class and sh:qualifiedValueShape); a node
+  linking to more than HUB others (a concept scheme and its top concepts) is read but not followed;
 - for the SPARQL constraints that compare a node with its siblings (two sentences of one document at
   one position), the siblings that share both values (`SIBLINGS`);
 - the ontology's vocabulary (classes, properties, named individuals), from ontology/.
@@ -29,6 +30,7 @@ from evidencekg.shapes.validate import ShapeProblem, shape_problems, shapes_grap
 
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 DEPTH = 3  # levels of outgoing links the shapes read from a focus node
+HUB = 64  # a node with more outgoing links (a concept scheme listing its top concepts) is read but not followed
 # (link, key): a node's siblings are the other subjects with the same link object and the same key value.
 SIBLINGS = (
     (ox.NamedNode("http://purl.org/dc/terms/isPartOf"), ox.NamedNode("https://w3id.org/evidencekg/ontology#position")),
@@ -38,10 +40,13 @@ Node = ox.NamedNode | ox.BlankNode
 
 
 class Readable(Protocol):
-    """A store state read by pattern (a pyoxigraph Store, or evidencekg.evidence.delta.Overlay)."""
+    """A store state read by pattern (evidencekg.evidence.delta.Overlay)."""
 
     def quads_for_pattern(self, subject: Any, predicate: Any, obj: Any, graph: Any = None, /) -> Iterator[ox.Quad]:
         """The quads matching the pattern (None: any)."""
+
+    def outgoing(self, nodes: Iterable[object]) -> list[ox.Quad]:
+        """Every quad whose subject is one of `nodes`."""
 
 
 def affected_nodes(state: Readable, changed: Iterable[ox.Quad]) -> set[Node]:
@@ -64,17 +69,21 @@ def neighbourhood(state: Readable, nodes: Iterable[Node]) -> set[ox.Triple]:
     """The triples the shapes read about `nodes` (see the module docstring), graphs merged."""
     triples: set[ox.Triple] = set()
     seen: set[object] = set()
-    frontier: set[object] = set(nodes)
+    focus: set[object] = set(nodes)
+    frontier = set(focus)
     for _level in range(DEPTH):
         following: set[object] = set()
-        for node in frontier:
-            for q in state.quads_for_pattern(node, None, None):
-                triples.add(q.triple)
-                if q.predicate != RDF_TYPE and not isinstance(q.object, ox.Literal):
-                    following.add(q.object)
+        objects: dict[object, set[object]] = {}
+        for q in state.outgoing(frontier):
+            triples.add(q.triple)
+            if q.predicate != RDF_TYPE and not isinstance(q.object, ox.Literal):
+                objects.setdefault(q.subject, set()).add(q.object)
+        for node, targets in objects.items():
+            if len(targets) <= HUB or node in focus:
+                following |= targets
         seen |= frontier
         frontier = following - seen
-    for node in nodes:
+    for node in focus:
         for link, key in SIBLINGS:
             for linked in state.quads_for_pattern(node, link, None):
                 for valued in state.quads_for_pattern(node, key, None):

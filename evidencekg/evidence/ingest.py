@@ -4,7 +4,7 @@ from __future__ import annotations
 
 __all__ = ["FORMATS", "AlreadyIngested", "IngestError", "IngestResult", "ingest"]
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from evidencekg.evidence.batch import (
     validate_batch,
     write_batch,
 )
-from evidencekg.evidence.metapsy import build_metapsy
+from evidencekg.evidence.metapsy import build_metapsy, data_file
 from evidencekg.evidence.sheet import build_sheet
 from evidencekg.evidence.tabular import RowError, TableError
 from evidencekg.model.namespaces import EKG, ID
@@ -41,7 +41,7 @@ class IngestResult:
     loaded_evidence: bool = False  # the shipped evidence was loaded into the store first
 
 
-Builder = Callable[[Path | bytes, str, Store, Settings], Batch]
+Builder = Callable[[Path | bytes, str, Store, Settings, Mapping[str, str]], Batch]  # options: format-specific
 
 # The input formats: name -> row->RDF builder. A new format is a module with a builder, added here.
 BUILDERS: dict[str, Builder] = {"sheet": build_sheet, "metapsy": build_metapsy}
@@ -76,6 +76,7 @@ def ingest(
     name: str | None = None,
     settings: Settings | None = None,
     replace: bool = False,
+    options: Mapping[str, str] | None = None,
     progress: Progress | None = None,
 ) -> IngestResult:
     """Read, build, validate and write one file; on any error raise IngestError and write nothing.
@@ -84,17 +85,21 @@ def ingest(
     date (ensure_evidence). A file whose bytes were already ingested under another name is
     refused (AlreadyIngested), as is a second import of the same name unless `replace`. `progress`
     is told how many of the nodes built have been checked against the shapes (the long part).
+    A folder is a Metapsy dataset repository (its data.csv is read); `options` are the format's
+    own (Metapsy: dataset_doi, outcome, title, licence).
     """
     settings = settings or get_settings()
-    data = source.read_bytes() if isinstance(source, Path) else source
+    if isinstance(source, Path) and source.is_dir():
+        fmt = fmt or "metapsy"
+    data = data_file(source).read_bytes() if isinstance(source, Path) else source
     fmt = fmt or guess_format(data)
     if name is None:
-        name = document_name(source) if isinstance(source, Path) else f"upload-{fmt}"
+        name = document_name(data_file(source)) if isinstance(source, Path) else f"upload-{fmt}"
     digest = file_digest(data)
     check_new(store, ID[f"document/{slug(name)}"], digest, replace)  # early: before the work of building it
     loaded = ensure_evidence(store, settings)
     try:
-        batch = builder_for(fmt)(source, slug(name), store, settings)
+        batch = builder_for(fmt)(source, slug(name), store, settings, options or {})
     except (RowError, TableError) as exc:
         raise IngestError(f"{exc}; nothing was written") from exc
     batch.add(batch.document, RDFS.label, Literal(f"{name} ({fmt} import)"))

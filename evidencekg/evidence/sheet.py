@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from rdflib import RDF, XSD, Literal, URIRef
 
 from evidencekg.evidence.batch import Batch, find_doi, rater, slug, table_batch
-from evidencekg.evidence.tabular import RowError, Table, TableRow, integer, lexical, number, read_table, text
+from evidencekg.evidence.tabular import (
+    RowError,
+    Table,
+    TableError,
+    TableRow,
+    integer,
+    lexical,
+    number,
+    read_table,
+    text,
+)
 from evidencekg.model.measures import correlation_problem
 from evidencekg.model.names import NameIndex, UnknownName
 from evidencekg.model.namespaces import BIBO, DCTERMS, EKG, ID, PEARSON_R, PROV
@@ -95,8 +106,12 @@ def _row(batch: Batch, table: Table, row: TableRow, doc: str, constructs: NameIn
     batch.characteristics(finding, table, row, moderators)
 
 
-def build_sheet(source: Path | bytes, doc: str, store: Store, settings: Settings) -> Batch:
-    """Build the triples of a correlation sheet (RowError/TableError on the first bad cell)."""
+def build_sheet(
+    source: Path | bytes, doc: str, store: Store, settings: Settings, options: Mapping[str, str] | None = None
+) -> Batch:
+    """Build the triples of a correlation sheet (RowError/TableError on the first bad cell; it takes no options)."""
+    if options:
+        raise TableError(f"the sheet format takes no options (got {', '.join(sorted(options))}): its rows carry everything")
     batch = table_batch(table := read_table(source, sep=","), REQUIRED, doc, COLUMNS)
     batch.source_document(f"correlation sheet {doc}", "text/csv")
     if isinstance(source, Path):

@@ -1,30 +1,25 @@
 """Validated, atomic writes: SPARQL Update and Graph Store operations, checked by SHACL before they commit.
 
-How a write runs (one writer lock per store is held from the copy to the commit):
+How a write runs (one writer lock per store is held from the delta to the commit):
 
-1. The store's whole dataset is copied into an in-memory pyoxigraph store and the write is
-   applied to the copy (a Graph Store payload becomes a `DROP/CLEAR` + `INSERT DATA` update
-   string built from the parsed payload; a SPARQL Update runs as given), followed by the
-   superclass types it implies (evidencekg.shapes.entailment: `?f a ekg:Finding` for an
-   ekg:ReportedFinding), which are part of the write.
-2. The delta (quads added and removed) decides what to check: the nodes it touches and the
-   nodes linking to a changed subject within two hops (`affected_nodes`). One pyshacl run
-   (evidencekg.shapes.validate.run_shacl) over the copy's whole post-write data (all graphs merged,
-   plus the ontology's vocabulary) validates them: the shapes' targets are narrowed to those
-   nodes (`focused_shapes`), while nested checks (sh:node, sh:or, sh:class of linked nodes)
-   see the whole data. The write is refused (ShapeViolation, with the readable report) only
-   for violations it introduces: when some are found, the same nodes are checked in the
+1. The write's change is worked out without applying it (evidencekg.evidence.delta): an overlay of
+   quads added and removed over the live store, plus the superclass types the added quads imply
+   (evidencekg.shapes.entailment: `?f a ekg:Finding` for an ekg:ReportedFinding). A Graph Store
+   payload becomes a `DROP/CLEAR` + `INSERT DATA` update string built from the parsed payload first.
+2. The nodes the change touches and those linking to a changed subject within two hops
+   (evidencekg.evidence.focus.affected_nodes) are validated on their neighbourhood with the shapes
+   (evidencekg.evidence.focus.violations). The write is refused (ShapeViolation, with the readable
+   report) only for violations it introduces: when some are found, the same nodes are checked in the
    pre-write state and violations already there are not held against the write.
-3. The write reaches the live store in ONE `store.update()` call, which is atomic in
-   Oxigraph and forwarded as one request by `RemoteStore`: the same update string for Graph
-   Store operations; for SPARQL Update, the exact delta (`DELETE DATA` + `INSERT DATA`) when
-   it holds no blank nodes and the set of named graphs did not change, otherwise the update
-   text itself (same starting state under the lock, so the same result up to fresh blank
-   node labels).
+3. The write reaches the live store in ONE `store.update()` call, which is atomic in Oxigraph and
+   forwarded as one request by `RemoteStore`: for SPARQL Update, the exact delta (`DELETE DATA` +
+   `INSERT DATA`) when it holds no blank nodes and the set of named graphs did not change, otherwise
+   the update text itself (same starting state under the lock, so the same result up to fresh blank
+   node labels); the same update string for Graph Store operations.
 
-Copying the whole store is the simplest correct approach for the stores this project ships
-(a few thousand triples; about 20k after the Metapsy import); a store of millions of triples
-would need the copy replaced by a CONSTRUCT of the affected neighbourhood. Writes made
+Updates the delta reader does not work out, and every write to a remote store, take the general
+path instead (`_commit_copy`): the whole dataset copied into an in-memory store, the write applied
+to the copy, the delta read from before/after sets; its cost grows with the store. Writes made
 outside these functions (the loader, another client of a remote endpoint) do not take the lock.
 """
 
@@ -227,7 +222,7 @@ def _commit_delta(store: Store, view: Overlay, update: str, settings: Settings, 
     added, removed = view.added, view.removed
     check_literal_sizes(added, settings.max_literal_bytes)
     if added or removed:
-        check_shapes(view.store, view, added | removed, settings)
+        check_shapes(Overlay(view.store), view, added | removed, settings)
     same_graphs = view.graphs == view.graphs_before
     if exact_delta and same_graphs and not _has_blank_nodes(added | removed):
         commit = delta_update(sorted(removed, key=str), sorted(added, key=str))
@@ -268,7 +263,7 @@ def _commit_copy(store: Store, update: str, settings: Settings, exact_delta: boo
     if added or removed:
         previous = ox.Store()
         previous.extend(before_list)
-        check_shapes(previous, copy, added | removed, settings)
+        check_shapes(Overlay(previous), Overlay(copy), added | removed, settings)
     if exact_delta and same_graphs and not _has_blank_nodes(added | removed):
         commit = delta_update(sorted(removed, key=str), sorted(added, key=str))
     else:

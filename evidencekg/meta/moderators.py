@@ -9,7 +9,7 @@ import numpy as np
 
 from evidencekg.errors import InvalidInput
 from evidencekg.meta.models import Fit, fit
-from evidencekg.meta.pooling import Pooled, pool
+from evidencekg.meta.pooling import Pooled, effect_summary, pool
 
 
 def _number(text: str) -> float | None:
@@ -122,8 +122,6 @@ class Subgroups:
 
     def as_json(self, summary: object = None) -> dict[str, object]:
         """Each level's pooled summary (via `summary(pooled)` when given) and the tests."""
-        from evidencekg.meta.pooling import effect_summary
-
         show = summary if callable(summary) else effect_summary
         f = self.regression.fit
         return {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from evidencekg.model.names import normal
+
 # Metapsy condition codes -> (slug of id:condition/..., label); unknown codes keep their own code as label.
 METAPSY_CONDITIONS: dict[str, tuple[str, str]] = {
     "cbt": ("cbt", "cognitive behaviour therapy"), "bat": ("behavioural-activation", "behavioural activation"),
@@ -15,6 +17,17 @@ METAPSY_CONDITIONS: dict[str, tuple[str, str]] = {
     "pha": ("pharmacotherapy", "pharmacological treatment"),
     "other ctr": ("other-control", "other type of inactive control group"),
 }  # fmt: skip
+
+# Every way the table names a condition (code, slug, label), compared ignoring case, `-` and `_`.
+_BY_NAME: dict[str, tuple[str, str]] = {
+    normal(name): entry for code, entry in METAPSY_CONDITIONS.items() for name in (code, *entry)
+}
+
+
+def known_condition(code: str) -> tuple[str, str] | None:
+    """(slug, label) of the condition a database's code names ("Waitlist", "WL", "CBT"), case ignored; None if unknown."""
+    return _BY_NAME.get(normal(code))
+
 
 # Metapsy study-characteristic codes -> what they mean, from the data standard's variable descriptions
 # (metadata/variable_description.json of data-depression-psyctr); pick lists show "group (grp)".

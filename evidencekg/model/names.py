@@ -93,6 +93,10 @@ class NameIndex:
             if name:
                 self._names.setdefault(normal(name), iri)
 
+    def label(self, iri: str) -> str | None:
+        """The label suggestions show for an indexed IRI (its prefLabel, else rdfs:label, else slug)."""
+        return self._labels.get(iri)
+
     def find(self, text: str) -> str | None:
         """The IRI a name stands for (IRIs may come in <angle brackets>; case, `-` and `_` ignored), or None."""
         wanted = text.strip().strip("<>").strip()

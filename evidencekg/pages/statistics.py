@@ -20,25 +20,31 @@ _FINDINGS = sparql_prologue() + (
 _IS_CONSTRUCT = f"{{ ?c a ekg:Construct }} UNION {{ ?c skos:inScheme <{CONSTRUCT_SCHEME}> }}"
 _CONSTRUCT_COUNT = sparql_prologue() + f"SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE {{ {_IS_CONSTRUCT} }}"
 _CONSTRUCTS = sparql_prologue() + f"""
+SELECT ?c ?label ?findings WHERE {{ {{
 SELECT ?c (SAMPLE(?l) AS ?label) (COUNT(DISTINCT ?f) AS ?findings) WHERE {{
   {_IS_CONSTRUCT}
   OPTIONAL {{ ?c skos:prefLabel ?l }}
   OPTIONAL {{ ?f ekg:fromConstruct|ekg:toConstruct ?c }}
-}} GROUP BY ?c ORDER BY LCASE(STR(?label))
-"""
+}} GROUP BY ?c
+}} }} ORDER BY LCASE(STR(?label))
+"""  # ordered outside the grouping subquery: Virtuoso refuses ORDER BY on an aggregate's alias
 _CONDITIONS = sparql_prologue() + """
+SELECT ?c ?label ?findings WHERE { {
 SELECT ?c (SAMPLE(?l) AS ?label) (COUNT(DISTINCT ?f) AS ?findings) WHERE {
   ?f ekg:interventionCondition|ekg:comparatorCondition ?c .
   OPTIONAL { ?c skos:prefLabel ?l }
-} GROUP BY ?c ORDER BY DESC(?findings) LCASE(STR(?label))
+} GROUP BY ?c
+} } ORDER BY DESC(?findings) LCASE(STR(?label))
 """
 _SOURCES = sparql_prologue() + """
+SELECT ?d ?title ?publisher ?sentences WHERE { {
 SELECT ?d (SAMPLE(?t) AS ?title) (SAMPLE(?pub) AS ?publisher) (COUNT(DISTINCT ?s) AS ?sentences) WHERE {
   ?d a ekg:SourceDocument .
   OPTIONAL { ?d dcterms:title ?t }
   OPTIONAL { ?d dcterms:publisher ?pub }
   OPTIONAL { ?s dcterms:isPartOf ?d }
-} GROUP BY ?d ORDER BY LCASE(STR(?title))
+} GROUP BY ?d
+} } ORDER BY LCASE(STR(?title))
 """
 _PUBLICATIONS = sparql_prologue() + """
 SELECT ?p (SAMPLE(?t) AS ?title) (SAMPLE(?c) AS ?citation) (SAMPLE(?y) AS ?year) WHERE {

@@ -221,6 +221,15 @@ def has_dataset_clause(text: str) -> bool:
 QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 
 
+def query_form(text: str) -> str | None:
+    """The query's form (SELECT, ASK, CONSTRUCT or DESCRIBE), None when it has none (an update, or not SPARQL).
+
+    >>> query_form("PREFIX s: <http://schema.org/> ask { ?x a s:Thing }")
+    'ASK'
+    """
+    return next((word.text for _, word in top_level_words(list(tokenize(text))) if word.text in QUERY_FORMS), None)
+
+
 def where_group_start(text: str) -> int | None:
     """Offset just inside the `{` that opens a query's WHERE group (where a VALUES block binds for the whole group).
 

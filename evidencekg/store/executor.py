@@ -2,8 +2,9 @@
 
 pyoxigraph cannot cancel a query and its results are bound to the thread that made them, so an
 embedded store's queries run in a warm pool of worker processes (evidencekg.store.worker). Each
-worker reads an immutable copy of the store: a `backup()` checkpoint for a store on disk, an
-N-Quads snapshot for one in memory. Every write made through the store object moves its
+worker reads an immutable copy of the store: a `backup()` checkpoint for a store on disk; for one in
+memory an N-Quads snapshot plus the updates made since (files the worker applies to its copy, from
+the store's journal: no full dump per write). Every write made through the store object moves its
 `changes` counter, and `notify_write()` covers writes made any other way (on `store.oxigraph`
 directly); the next query then publishes a new copy and workers switch to it. A query that outlives
 settings.query_timeout gets its worker SIGKILLed (its CPU work really stops), raises

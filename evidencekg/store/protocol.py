@@ -182,16 +182,27 @@ def bound_query(store: ox.Store, query: str, bindings: Bindings | None = None, *
         return store.query(with_values(query, bindings), **kwargs)  # type: ignore[arg-type]
 
 
+GRAPH_BLOCK_TRIPLES = 1_000  # triples per GRAPH { } block: Virtuoso's parser runs out of stack near 5,000 in one
+
+
 def data_block(quads: Iterable[ox.Quad]) -> str:
-    """The body of an INSERT DATA / DELETE DATA block for some quads, grouped by graph."""
+    """The body of an INSERT DATA / DELETE DATA block for some quads, grouped by graph.
+
+    A large graph's triples are cut into several `GRAPH <g> { }` blocks of GRAPH_BLOCK_TRIPLES
+    (the same data in one operation, so the update stays atomic), which every engine parses.
+    """
     groups: dict[str, list[str]] = {}
     for q in quads:
         key = "" if isinstance(q.graph_name, ox.DefaultGraph) else str(q.graph_name)
         groups.setdefault(key, []).append(f"{q.subject} {q.predicate} {q.object} .")
     parts = []
     for name, lines in groups.items():
-        body = "\n".join(lines)
-        parts.append(body if not name else f"GRAPH {name} {{\n{body}\n}}")
+        if not name:
+            parts.append("\n".join(lines))
+            continue
+        for start in range(0, len(lines), GRAPH_BLOCK_TRIPLES):
+            body = "\n".join(lines[start : start + GRAPH_BLOCK_TRIPLES])
+            parts.append(f"GRAPH {name} {{\n{body}\n}}")
     return "\n".join(parts)
 
 

@@ -82,6 +82,10 @@ async def ingest_file(
     format: str | None = Query(None, description=f"One of {', '.join(FORMATS)} (default: guessed)"),
     name: str = Query(..., description="Document slug for the file (e.g. my-sheet-2025)"),
     replace: bool = Query(False, description="Replace an earlier import of the same document"),
+    dataset_doi: str | None = Query(None, description="Metapsy: the dataset's DOI (required: a bare file does not carry it)"),
+    outcome: str | None = Query(None, description="Metapsy: the outcome construct, e.g. depressive symptoms (required)"),
+    title: str | None = Query(None, description="Metapsy: the dataset's title"),
+    licence: str | None = Query(None, description="Metapsy: the dataset's licence URL (default ODC-By, as Metapsy assigns)"),
     store: Store = Depends(get_store),
     settings: Settings = Depends(get_settings),
 ) -> dict[str, object]:
@@ -95,7 +99,8 @@ async def ingest_file(
     if format is not None and format not in FORMATS:
         raise HTTPException(400, f"format {format!r}: choose one of {', '.join(FORMATS)}")
     try:
-        result = await run_in_threadpool(ingest, store, body, format, name=name, settings=settings, replace=replace)
+        options = {k: v for k, v in (("dataset_doi", dataset_doi), ("outcome", outcome), ("title", title), ("licence", licence)) if v}
+        result = await run_in_threadpool(ingest, store, body, format, name=name, settings=settings, replace=replace, options=options)
     except AlreadyIngested as exc:  # answered 409 by service/errors.py; only the hint is said in HTTP terms
         exc.how_to_replace = "POST /api/ingest?name={name}&replace=true with the same file"
         raise
