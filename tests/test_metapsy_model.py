@@ -167,7 +167,7 @@ def test_the_same_trial_in_two_databases_is_one_study_with_both_sources(loaded_s
         (folder / "README.md").write_text(README.replace("test-ptsd-psyctr", f"test-ptsd-{name}"))
         ingest(loaded_store, folder, name=name, settings=project_settings)
     studies = loaded_store.select(P + """SELECT ?s (COUNT(DISTINCT ?doc) AS ?sources) (COUNT(DISTINCT ?d) AS ?datasets) WHERE {
-        ?s a ekg:PrimaryStudy ; prov:wasDerivedFrom/dcterms:isPartOf ?doc . ?f ekg:fromStudy ?s ; ekg:reportedIn ?d }
+        ?s a ekg:PrimaryStudy ; ^obo:IAO_0000136/dcterms:isPartOf ?doc . ?f ekg:fromStudy ?s ; ekg:reportedIn ?d }
         GROUP BY ?s ORDER BY ?s""")
     got = [(r["s"].value.rsplit("/", 1)[-1], int(r["sources"].value), int(r["datasets"].value)) for r in studies]
     assert got == [("otter-2019", 2, 2), ("pike-2021", 2, 2), ("pike-2021-third", 1, 1)]  # a different trial stays apart
