@@ -204,7 +204,8 @@ WORKED_EXAMPLE = """
     skos:prefLabel "CBT"@en , "KVT"@de .
 <https://w3id.org/evidencekg/id/condition/example-wl> a ekg:Condition , skos:Concept ; skos:inScheme <https://w3id.org/evidencekg/id/scheme/conditions> ;
     skos:prefLabel "waitlist"@en , "Warteliste"@de .
-<https://w3id.org/evidencekg/id/study/example> a ekg:PrimaryStudy ; prov:wasDerivedFrom <https://w3id.org/evidencekg/id/sentence/example-1> ;
+<https://w3id.org/evidencekg/id/sentence/example-1> obo:IAO_0000136 <https://w3id.org/evidencekg/id/study/example> .
+<https://w3id.org/evidencekg/id/study/example> a ekg:PrimaryStudy ;
     ekg:studyDesign ekg:RandomisedControlledTrial ;
     ekg:hasArm <https://w3id.org/evidencekg/id/arm/example-cbt> , <https://w3id.org/evidencekg/id/arm/example-wl> .
 <https://w3id.org/evidencekg/id/arm/example-cbt> a ekg:TrialArm ; ekg:armCondition <https://w3id.org/evidencekg/id/condition/example-cbt> ;
