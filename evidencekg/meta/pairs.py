@@ -156,6 +156,8 @@ class StudyEffect:
     y: float
     v: float
     findings: tuple[str, ...]
+    study: str = ""  # the study's IRI (a multi-arm trial has one unit per comparison of arms, all with one study)
+    parts: tuple[tuple[float, float], ...] = ()  # the (y, v) of each finding before aggregation
 
 
 @dataclass
@@ -297,7 +299,8 @@ def effects_from_rows(
         seen[key[0]] += 1
         if units[key[0]] > 1:  # a multi-arm trial: one row per comparison of arms
             label = f"{label} ({seen[key[0]]} of {units[key[0]]} comparisons)"
-        effects.append(StudyEffect(label, year, y, v, tuple(sorted(f for f, _, _ in items))))
+        ordered = sorted(items)
+        effects.append(StudyEffect(label, year, y, v, tuple(f for f, _, _ in ordered), key[0], tuple((y, v) for _, y, v in ordered)))
     if not effects:
         raise PairError(f"none of the findings {between} can be pooled: " + "; ".join(excluded[:5]))
     return measure, scale, effects, (outcomes.pop() if len(outcomes) == 1 else None), sorted(excluded)
