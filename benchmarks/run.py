@@ -114,7 +114,7 @@ def main() -> None:
         meta_page(METAPSY)
     if options.only != "small":
         scale(options.size, load_seconds=options.load_seconds)
-        write_path(options.size)  # the validated write, the first query after it, a sheet ingest (disk store)
+        write_path(options.size, http=True)  # the validated write, the first query after it, a sheet ingest (disk store)
         write_path(min(options.size, 20_000), memory=True, ingest_rows=0)  # workers load a memory store's first copy whole
 
 

@@ -79,3 +79,14 @@ def test_construct_and_condition_pages_show_the_groups(base_url: str) -> None:
     assert cells and all(c.get("title", "").startswith("computed from") for c in cells)
     paged = httpx.get(f"{base_url}/id/construct/therapeutic-alliance", params={"group": "attachment-anxiety--therapeutic-alliance", "page": "1"})
     assert paged.status_code == 200 and 'id="group-attachment-anxiety--therapeutic-alliance" open' in paged.text
+
+
+def test_an_unlabelled_trial_finding_is_named_and_its_ci_computed(store: OxigraphStore, base_url: str) -> None:
+    group = next(g for g in eg.evidence_groups(store, DEPRESSION, {}) if g.key == "cbt--waitlist")
+    first = next(r for r in group.rows if r.detail == "bdi-2")
+    page = html.fromstring(httpx.get(base_url + first.link.href, timeout=60).text)
+    title = page.xpath("string(//h1)")
+    assert title.startswith("Aardvark, 2001") and "bdi-2" in title and "metapsy" not in title  # a name, never a slug
+    (ci,) = page.xpath('//dd[contains(@class, "computed")]')
+    assert ci.text_content() == f"[{0.8 - 1.959964 * 0.25:.2f}, {0.8 + 1.959964 * 0.25:.2f}]c"
+    assert "SE" in ci.get("title")

@@ -56,8 +56,9 @@ class OxigraphStore:
                 if "lock" not in str(exc).lower():
                     raise
                 raise StoreError(
-                    f"the store at {path} is in use by another process (is `evidencekg serve` running? "
-                    "stop it first, or send the change to the service over HTTP)"
+                    f"the store at {path} is in use by another process (is `evidencekg serve` running?). "
+                    "To read from it, ask the running service instead: --endpoint http://127.0.0.1:8000/sparql "
+                    "(query, list, meta, network); to change it, stop the service or send the change over HTTP"
                 ) from exc
             for orphan in path.glob("bulk-*.sst"):  # left by a killed bulk_load; safe now that we hold the lock
                 orphan.unlink()
