@@ -136,6 +136,12 @@ def write_and_query(store: OxigraphStore, settings: Settings, rounds: int = 7) -
           f"   ratio {statistics.median(first) / statistics.median(steady):6.1f}x   (target <= 100 ms)")  # fmt: skip
 
 
+def discard(folder: Path | None) -> None:
+    """Delete the folder of a benchmark's copy of the store once it is closed (the cached store stays)."""
+    if folder is not None and folder.parent.name.startswith("evidencekg-bench-store-"):
+        shutil.rmtree(folder.parent, ignore_errors=True)
+
+
 def over_http(findings: int, settings: Settings, rounds: int = 7) -> None:
     """The same write over HTTP: `evidencekg serve --store` (validated) against `oxigraph serve` (not), interleaved,
     each on its own checkpoint of the field store, and the first query after each write on both."""
@@ -143,7 +149,9 @@ def over_http(findings: int, settings: Settings, rounds: int = 7) -> None:
     folders = [Path(tempfile.mkdtemp(prefix="evidencekg-bench-http-")) / name for name in ("ours", "oxigraph")]
     for folder in folders:
         source.oxigraph.backup(str(folder))
+    copy = source.path
     del source
+    discard(copy)
     token = "bench-token"
     port = servers.free_port()
     peer_command = [str(servers.BIN / "oxigraph"), "serve", "--location", str(folders[1]), "--bind", f"127.0.0.1:{port}"]
@@ -206,6 +214,9 @@ def main(findings: int | None = None, memory: bool = False, ingest_rows: int = 1
         over_http(findings, settings)
     if ingest_rows:
         sheet_ingest(store, settings, ingest_rows)
+    folder = store.path
+    del store
+    discard(folder)
 
 
 if __name__ == "__main__":
