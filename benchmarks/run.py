@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.meta_page import meta_page
+from benchmarks.metafor import metafor
 from benchmarks.scale import scale
 from benchmarks.writes import main as write_path
 from evidencekg.settings import get_settings
@@ -110,6 +111,7 @@ def main() -> None:
     if options.only != "scale":
         startup()
         pooling()
+        metafor()
         ingest_and_query()
         meta_page(METAPSY)
     if options.only != "small":

@@ -57,3 +57,21 @@ def test_meta_page_shows_more_analyses_and_subgroups(base_url: str) -> None:
     assert 'id="meta-subgroups"' in html and "Knapp-Hartung" in html and "not a test of bias" in html
     plain = httpx.get(base_url + "/meta", params={"a": "cbt", "b": "waitlist"}, timeout=300).text
     assert 'data-key="egger"' not in plain  # asked for, not computed on every view
+
+
+def test_where_ors_values_of_one_characteristic_and_compares_numbers(metapsy_store: OxigraphStore) -> None:
+    """rob=3 and rob=4 is "3 or 4" (not nothing), and equals rob>2 and rob>=3; != and a second characteristic narrow it."""
+    from evidencekg.meta.pairs import PairInputError, parse_where
+
+    either = pool_pair(metapsy_store, "cbt", "waitlist", where=parse_where(["rob=3", "rob=4"]))
+    three = pool_pair(metapsy_store, "cbt", "waitlist", where=parse_where(["rob=3"]))
+    four = pool_pair(metapsy_store, "cbt", "waitlist", where=parse_where(["rob=4"]))
+    assert set(either.findings) == set(three.findings) | set(four.findings) and three.findings and four.findings
+    for condition in (["rob>2"], ["rob>=3"], ["rob!=0", "rob!=1", "rob!=2"]):
+        other = pool_pair(metapsy_store, "cbt", "waitlist", where=parse_where(condition))
+        assert set(other.findings) == set(either.findings), condition
+        assert other.pooled.estimate == pytest.approx(either.pooled.estimate), condition
+    narrower = pool_pair(metapsy_store, "cbt", "waitlist", where=parse_where(["rob>2", "format=ind"]))
+    assert set(narrower.findings) < set(either.findings)
+    with pytest.raises(PairInputError, match="compares numbers"):
+        parse_where(["rob>high"])
