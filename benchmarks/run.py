@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.meta_page import meta_page
+from benchmarks.metafor import metafor
 from benchmarks.scale import scale
 from benchmarks.writes import main as write_path
 from evidencekg.settings import get_settings
@@ -110,11 +111,12 @@ def main() -> None:
     if options.only != "scale":
         startup()
         pooling()
+        metafor()
         ingest_and_query()
         meta_page(METAPSY)
     if options.only != "small":
         scale(options.size, load_seconds=options.load_seconds)
-        write_path(options.size)  # the validated write, the first query after it, a sheet ingest (disk store)
+        write_path(options.size, http=True)  # the validated write, the first query after it, a sheet ingest (disk store)
         write_path(min(options.size, 20_000), memory=True, ingest_rows=0)  # workers load a memory store's first copy whole
 
 

@@ -83,8 +83,13 @@ class Settings(BaseSettings):
         default=4 * 2**30, ge=0, description="Address-space bound of each query worker in bytes (RLIMIT_AS; 0: none)"
     )
     max_body_bytes: int = Field(default=64 * 2**20, gt=0, description="Largest request body; larger ones get 413 unread")
-    max_connections: int = Field(default=256, gt=0, description="Open connections served at once; more get 503")
+    max_connections: int = Field(
+        default=256, gt=0, description="Open connections kept at once; past it idle ones are closed, then requests get 503"
+    )
     keep_alive_timeout: float = Field(default=5.0, gt=0, description="Seconds an idle keep-alive connection stays open")
+    header_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds a request's line and headers may take to arrive (from its first byte)"
+    )
     max_nesting: int = Field(default=200, gt=0, description="Deepest nesting of { ( [ accepted in a query or update")
     max_literal_bytes: int = Field(default=2**20, gt=0, description="Longest literal a write may store (UTF-8 bytes)")
     query_workers: int = Field(default=2, ge=1, description="Worker processes of the heavy lane (killable; lower CPU priority)")

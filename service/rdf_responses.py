@@ -12,6 +12,7 @@ JSON_LD = "application/ld+json"
 N_TRIPLES = "application/n-triples"
 RDF_XML = "application/rdf+xml"
 N_QUADS = "application/n-quads"
+TRIG = "application/trig"
 
 # ?format= short names and the media types they stand for.
 FORMAT_NAMES: dict[str, str] = {
@@ -24,6 +25,7 @@ FORMAT_NAMES: dict[str, str] = {
     "ntriples": N_TRIPLES,
     "rdf": RDF_XML,
     "xml": RDF_XML,
+    "trig": TRIG,
 }
 ALIASES = {"application/xhtml+xml": HTML, "application/x-turtle": TURTLE, "text/plain": N_TRIPLES}
 

@@ -129,8 +129,10 @@ def test_query_csv_and_table(tmp_path: Path) -> None:
         "notsu2024-anxiety-alliance": "negative",
         "notsu2024-avoidance-alliance": "negative",
     }
-    code, out = run("query", "ci-excludes-zero")
+    code, out = run("query", "ci-excludes-zero", "--format", "table")
     assert code == 0 and "Findings whose confidence interval excludes zero (4 rows)" in out
+    code, out = run("query", "ci-excludes-zero")  # not a terminal: the default is JSON (evidencekg.cli.evidence.output_format)
+    assert code == 0 and len(json.loads(out)) == 4
 
 
 def test_query_by_path_equals_query_by_name() -> None:

@@ -79,3 +79,32 @@ def test_construct_and_condition_pages_show_the_groups(base_url: str) -> None:
     assert cells and all(c.get("title", "").startswith("computed from") for c in cells)
     paged = httpx.get(f"{base_url}/id/construct/therapeutic-alliance", params={"group": "attachment-anxiety--therapeutic-alliance", "page": "1"})
     assert paged.status_code == 200 and 'id="group-attachment-anxiety--therapeutic-alliance" open' in paged.text
+
+
+def test_an_unlabelled_trial_finding_is_named_and_its_ci_computed(store: OxigraphStore, base_url: str) -> None:
+    group = next(g for g in eg.evidence_groups(store, DEPRESSION, {}) if g.key == "cbt--waitlist")
+    first = next(r for r in group.rows if r.detail == "bdi-2")
+    page = html.fromstring(httpx.get(base_url + first.link.href, timeout=60).text)
+    title = page.xpath("string(//h1)")
+    assert title.startswith("Aardvark, 2001") and "bdi-2" in title and "metapsy" not in title  # a name, never a slug
+    (ci,) = page.xpath('//dd[contains(@class, "computed")]')
+    assert ci.text_content() == f"[{0.8 - 1.959964 * 0.25:.2f}, {0.8 + 1.959964 * 0.25:.2f}]c"
+    assert "SE" in ci.get("title")
+
+
+def test_network_collapses_each_pairs_studies_into_one_pooled_edge(store: OxigraphStore) -> None:
+    from evidencekg.network.build import build_network
+    from evidencekg.network.collapse import STUDIES, with_studies
+
+    full = build_network(store)
+    pooled = with_studies(full, "pooled")
+    edges = [(u, v, a) for u, v, a in pooled.edges(data=True) if a.get("finding_type") == STUDIES]
+    assert len(edges) == 2 and full.number_of_edges() - pooled.number_of_edges() == 24 - 2
+    anxiety = next(a for u, _, a in edges if u.endswith("attachment-anxiety"))
+    expected = pool_pair(store, "attachment-anxiety", "therapeutic-alliance").pooled
+    assert anxiety["k"] == 12 and len(anxiety["studies"]) == 12
+    assert anxiety["estimate"] == round(math.tanh(expected.estimate), 3)
+    assert anxiety["meta_href"] == "/meta?a=attachment-anxiety&b=therapeutic-alliance"
+    assert with_studies(full, "each") is full
+    with pytest.raises(ValueError, match="studies"):
+        with_studies(full, "some")

@@ -1,4 +1,8 @@
-"""Hostile data written through SPARQL Update never runs in Chromium: no dialog, no marker, the pages' own scripts intact."""
+"""Hostile data written through every write path never runs in Chromium: no dialog, no marker, the pages' own scripts intact.
+
+The paths: SPARQL Update, Graph Store PUT (Turtle), a correlation-sheet ingest and a Metapsy
+ingest over /api/ingest. Every page showing what they wrote is opened.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from tests._ingest_support import METAPSY_OPTIONS, METAPSY_ROWS, metapsy, sheet
 from tests._ld_support import CHROMIUM, chromium, only_to
 from tests._server import live_server, memory_app
 
@@ -31,15 +36,38 @@ INSERT DATA {{
 """
 
 
+IMG = '"><img src=x onerror=alert(1)>'
+SCRIPT = "</script><script>alert(1)</script>"
+SVG = "<svg onload=window.__pwned=2>"
+NOTE = "https://w3id.org/evidencekg/id/note/hostile-graph-store"
+HOSTILE_TURTLE = f"""
+<{NOTE}> <{RDFS}label> "{SVG}" ; <{RDFS}comment> "{SCRIPT}" ;
+    <{RDFS}seeAlso> <javascript:window.__pwned=3> , <data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==> .
+""".encode()
+HOSTILE_SHEET = sheet(
+    [f'h1,"{SCRIPT}",2011,"{IMG.replace(chr(34), chr(34) * 2)}",10.1234/hostile,90,-0.3,attachment-anxiety,therapeutic-alliance,patient,out']
+)
+HOSTILE_METAPSY = metapsy(
+    [row.replace('"Aardvark, 2001"', f'"{SVG}, 2001"').replace("doi:10.1234/aard", f"{SCRIPT} javascript:alert(1)") for row in METAPSY_ROWS]
+)
+# Hostile text shows up in these literals; the subjects holding them are the pages to open.
+HOSTILE_SUBJECTS = """SELECT DISTINCT ?s { GRAPH ?g { ?s ?p ?o }
+  FILTER(isIRI(?s) && STRSTARTS(STR(?s), "https://w3id.org/evidencekg/id/")
+         && (CONTAINS(STR(?o), "onerror") || CONTAINS(STR(?o), "__pwned") || CONTAINS(STR(?o), "<script>"))) }"""
+
+
 @pytest.fixture(scope="module")
 def base_url() -> Iterator[str]:
-    """A live server over the shipped evidence with the hostile triples written through the validated write path."""
+    """A live server over the shipped evidence with hostile data written through each validated write path."""
+    auth = {"Authorization": f"Bearer {TOKEN}"}
     with live_server(memory_app(load_evidence=True, settings_overrides={"token": TOKEN})) as url:
-        answer = httpx.post(
-            f"{url}/sparql", content=HOSTILE_UPDATE.encode(), timeout=60,
-            headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/sparql-update"},
-        )  # fmt: skip
-        assert answer.status_code == 200, answer.text
+        answers = [
+            httpx.post(f"{url}/sparql", content=HOSTILE_UPDATE.encode(), timeout=60, headers={**auth, "Content-Type": "application/sparql-update"}),
+            httpx.put(f"{url}/store?graph=http%3A%2F%2Fexample.org%2Fhostile", content=HOSTILE_TURTLE, timeout=60, headers={**auth, "Content-Type": "text/turtle"}),
+            httpx.post(f"{url}/api/ingest", params={"name": "hostile-sheet"}, content=HOSTILE_SHEET, timeout=120, headers={**auth, "Content-Type": "text/csv"}),
+            httpx.post(f"{url}/api/ingest", params={"name": "hostile-metapsy", **METAPSY_OPTIONS}, content=HOSTILE_METAPSY, timeout=120, headers={**auth, "Content-Type": "text/csv"}),
+        ]  # fmt: skip
+        assert [a.status_code for a in answers] == [200, 201, 200, 200], [a.text[:300] for a in answers]
         yield url
 
 
@@ -132,3 +160,28 @@ def test_hostile_iris_in_yasgui_results_do_not_run(tab: tuple[object, Watch], ba
     others = [e for e in watch.console_errors if "Content Security Policy" not in e]
     assert others == [] and watch.page_errors == [] and watch.foreign == [], vars(watch)
     assert page.evaluate("() => window.yasgui.getTab().getEndpoint()") == base_url + "/sparql"  # type: ignore[attr-defined]
+
+
+def test_no_page_showing_hostile_data_from_any_write_path_runs_it(tab: tuple[object, Watch], base_url: str) -> None:
+    """Every /id/ page holding hostile text (from all four write paths), the home, network and meta pages: nothing runs."""
+    page, watch = tab
+    rows = httpx.get(f"{base_url}/sparql", params={"query": HOSTILE_SUBJECTS}, headers={"Accept": "application/sparql-results+json"})
+    subjects = [b["s"]["value"] for b in rows.json()["results"]["bindings"]]
+    assert NOTE in subjects and any("/study/" in s and "2001" in s for s in subjects), subjects  # the Metapsy study
+    assert any("/finding/hostile-metapsy" in s for s in subjects), subjects
+    assert any("hostile-sheet" in s for s in subjects), subjects
+    paths = [urlsplit(s).path.removeprefix("/evidencekg") for s in subjects]
+    paths += ["/", "/network", "/queries", "/meta?a=cbt&b=wl", "/docs"]
+    for path in paths:
+        page.goto(base_url + path)  # type: ignore[attr-defined]
+        page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+        injected = page.locator("img[src='x'], svg[onload], script:not([src]):not([type='application/json'])").count()  # type: ignore[attr-defined]
+        assert injected == 0, path
+        assert page.locator("a[href^='javascript' i], a[href^='data' i]").count() == 0, path  # type: ignore[attr-defined]
+    shown = page.goto(f"{base_url}/id/note/hostile-graph-store")  # type: ignore[attr-defined]
+    assert shown.status == 200 and SVG in page.inner_text("main")  # type: ignore[attr-defined]
+    page.get_by_text("javascript:window.__pwned=3", exact=True).first.click()  # type: ignore[attr-defined]
+    page.wait_for_timeout(300)  # type: ignore[attr-defined]  # let any late handler fire (not a timing assertion)
+    assert watch.dialogs == [] and pwned(page) is None, watch.dialogs
+    assert watch.page_errors == [] and watch.foreign == [], vars(watch)
+    assert [e for e in watch.console_errors if "Content Security Policy" not in e] == [], watch.console_errors

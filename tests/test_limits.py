@@ -140,3 +140,40 @@ def test_leftover_copies_of_a_killed_server_are_removed_at_start(tmp_path: Path)
         assert live.exists()
     finally:
         executor.close()
+
+
+@pytest.mark.parametrize(
+    ("media_type", "body"),
+    [
+        ("application/ld+json", b'{"http://example.org/p": ' * 2_000 + b'"x"' + b"}" * 2_000),
+        ("application/ld+json", b'{"@id": "http://example.org/s", "http://example.org/p": ' + b"[" * 2_000 + b"1" + b"]" * 2_000 + b"}"),
+        (
+            "application/rdf+xml",
+            b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:e="http://example.org/">'
+            + b"<rdf:Description><e:p>" * 1_000
+            + b"</e:p></rdf:Description>" * 1_000
+            + b"</rdf:RDF>",
+        ),
+    ],
+)
+def test_a_deeply_nested_json_ld_or_rdf_xml_body_is_refused_before_parsing(bounded: str, media_type: str, body: bytes) -> None:
+    """JSON-LD 8,000 levels deep crashed the parsing process (SIGSEGV); past max_nesting such bodies answer 400."""
+    target = f"{bounded}/store?graph=http%3A%2F%2Fexample.org%2Fdeep"
+    for method in ("PUT", "POST"):
+        response = httpx.request(method, target, content=body, headers={"Content-Type": media_type, "Authorization": f"Bearer {TOKEN}"})
+        assert response.status_code == 400 and "levels deep" in response.text, (response.status_code, response.text[:300])
+    assert httpx.get(target).status_code == 404
+    shallow = b'{"@id": "http://example.org/s", "http://example.org/p": [[{"@value": "ok"}]]}'
+    put = httpx.put(target, content=shallow, headers={"Content-Type": "application/ld+json", "Authorization": f"Bearer {TOKEN}"})
+    assert put.status_code == 201, put.text
+    assert httpx.delete(target, headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 204
+
+
+@pytest.mark.parametrize("method", ["PUT", "POST"])
+def test_a_long_literal_is_not_written_through_the_graph_store_either(bounded: str, method: str) -> None:
+    """The literal bound holds for Graph Store bodies as for updates: 400, nothing written."""
+    target = f"{bounded}/store?graph=http%3A%2F%2Fexample.org%2Flong"
+    body = b'<http://example.org/s> <http://example.org/p> "' + b"x" * 1_500 + b'" .'
+    response = httpx.request(method, target, content=body, headers={"Content-Type": "text/turtle", "Authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == 400 and "max_literal_bytes" in response.text, response.text[:300]
+    assert httpx.get(target).status_code == 404

@@ -333,7 +333,7 @@ def test_pair_table_names_the_measure_explains_aggregation_and_prints_whole_iris
 
 def test_history_table_is_readable_in_120_columns(sheet_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("COLUMNS", raising=False)
-    result = runner.invoke(app, ["meta", "history", "attachment-anxiety", "therapeutic-alliance", "--store", str(sheet_store)])
+    result = runner.invoke(app, ["meta", "history", "attachment-anxiety", "therapeutic-alliance", "--store", str(sheet_store), "--format", "table"])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert max(len(line) for line in lines) <= 120 and "\u2026" not in result.stdout

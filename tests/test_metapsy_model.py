@@ -122,6 +122,14 @@ def test_arms_measurements_risk_of_bias_and_log_rr(loaded_store: OxigraphStore, 
         "https://w3id.org/evidencekg/ontology#RandomisedControlledTrial"]
 
 
+def test_a_comparison_of_one_condition_with_itself_has_two_arms(loaded_store: OxigraphStore, project_settings: Settings, tmp_path: Path) -> None:
+    rows = [["1", "Quail, 2022", "TF-CBT", "TF-CBT", "NA", "NA", "0,2", "0,2", "msd", "pcl-5", "self-report", "30", "30", "NA",
+             "NA", "2022", "NA", "post", "1", "1", "sr", "1", "3", "NA", "NA", "Quail Q (2022). Dose trial.", "NA"]]  # fmt: skip
+    ingest(loaded_store, write_database(tmp_path / "same", rows), name="same", settings=project_settings)
+    arms = values(loaded_store, f"SELECT ?a WHERE {{ <{ID}study/quail-2022> ekg:hasArm ?a }} ORDER BY ?a")
+    assert [a.rsplit("/", 1)[-1] for a in arms] == ["quail-2022-tf-cbt", "quail-2022-tf-cbt-comparator"]
+
+
 def test_a_reordered_file_changes_nothing(loaded_store: OxigraphStore, project_settings: Settings, tmp_path: Path) -> None:
     """IRIs come from the records' own ids (.id, else study + comparison), never from row numbers."""
     first = ingest(loaded_store, write_database(tmp_path / "db"), name="ptsd", settings=project_settings)

@@ -290,3 +290,15 @@ def test_what_the_checker_allows_never_reaches_out_in_the_engine(listener: Liste
     assert reaches(cr_comment), "the control: run unchecked, a SERVICE after a CR-ended comment calls out"
     with pytest.raises(Forbidden):
         guard.check(cr_comment, [])
+
+
+def test_a_remote_answer_in_an_error_is_hidden_even_when_no_target_was_found() -> None:
+    """Second line of defence: an engine error carrying a remote status and body never reaches the client as is."""
+    from evidencekg.errors import StoreError
+
+    leaked = f"Error 500 Internal Server Error returned by http://127.0.0.1:9/sparql with payload: {SECRET}"
+    with pytest.raises(StoreError) as caught, guard.remote_errors_hidden([]):
+        raise StoreError(leaked)
+    assert SECRET not in str(caught.value) and "not shown" in str(caught.value)
+    with pytest.raises(StoreError, match="ordinary failure"), guard.remote_errors_hidden([]):
+        raise StoreError("an ordinary failure")

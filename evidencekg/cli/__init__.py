@@ -7,7 +7,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from evidencekg.cli import evidence, ingest, meta, meta_models, network, serve, synth
+from evidencekg.cli import evidence, export, ingest, listing, meta, meta_models, network, serve, synth
 from evidencekg.errors import EvidenceKGError, outcome_for
 
 
@@ -40,6 +40,8 @@ evidence.register(app)  # validate, load, query
 serve.register(app)  # serve
 ingest.register(app)  # ingest
 synth.register(app)  # synth
+listing.register(app)  # list
+app.add_typer(export.app, name="export", help="Export the evidence: nanopublications.")
 app.add_typer(network.app, name="network", help="The construct network: export, paths, show.")
 assert meta_models.app is meta.app  # meta_models adds bias, influence and multilevel to `meta`
 app.add_typer(meta.app, name="meta", help="Meta-analysis: pool correlations or effect sizes.")

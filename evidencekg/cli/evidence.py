@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -24,6 +25,19 @@ from evidencekg.store.protocol import Row, Store
 from evidencekg.store.results import columns_of, display, to_records
 
 FORMATS = ("table", "csv", "json")
+
+
+AUTO = "auto"  # --format's default: see output_format
+
+
+def output_format(value: str) -> str:
+    """The one --format default rule of every command that prints results: a table on a terminal, JSON when piped.
+
+    An explicit --format always wins; `auto` (the default) is "table" when stdout is a terminal, else "json".
+    """
+    if value != AUTO:
+        return value
+    return "table" if sys.stdout.isatty() else "json"
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -176,7 +190,7 @@ def render(rows: list[Row], columns: list[str], fmt: str, title: str) -> str | T
 def query(
     file_or_name: Annotated[str, typer.Argument(help="A .rq file or a catalogue name (see queries/)")],
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="name=value (repeatable)")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json")] = "table",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json (default: table on a terminal, json when piped)", callback=output_format)] = AUTO,
     store: Annotated[Path | None, typer.Option("--store", help="Query an on-disk store")] = None,
     memory: Annotated[bool, typer.Option("--memory", help="Query a fresh in-memory store with the shipped evidence")] = False,
     endpoint: Annotated[str | None, typer.Option("--endpoint", help="Query a remote SPARQL endpoint")] = None,

@@ -75,13 +75,20 @@ def ingest(
 
 
 def _graph(files: list[Path] | None, store: Path | None) -> rdflib.Graph:
-    """The files parsed with rdflib (printed decimals kept), or the findings of an on-disk store."""
+    """The files parsed with rdflib (printed decimals kept), or the findings of an on-disk store.
+
+    Without files or --store: the default store (var/store) when it exists, so ingested studies are checked too;
+    else the shipped data/ files.
+    """
     graph = rdflib.Graph()
+    settings = get_settings()
+    if store is None and not files and settings.resolved_store_path.exists():
+        store = settings.resolved_store_path
+        typer.echo(f"checking the store at {store} (give files, or --store, to check something else)", err=True)
     if store is not None:
         data = OxigraphStore(store).dump("application/n-triples")
         graph.parse(data=data, format="nt")
         return graph
-    settings = get_settings()
     for path in files or ttl_files(settings.data_dir):
         try:
             graph.parse(path)
@@ -91,7 +98,7 @@ def _graph(files: list[Path] | None, store: Path | None) -> rdflib.Graph:
 
 
 def check(
-    files: Annotated[list[Path] | None, typer.Argument(help="Turtle files (default: data/*.ttl)")] = None,
+    files: Annotated[list[Path] | None, typer.Argument(help="Turtle files (default: the default store if it exists, else data/*.ttl)")] = None,
     store: Annotated[Path | None, typer.Option("--store", help="Check an on-disk store instead of files")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:

@@ -12,8 +12,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from evidencekg.cli.evidence import fail, pick_store
-from evidencekg.meta.analysis import Choices, analyse
+from evidencekg.cli.evidence import AUTO, fail, output_format, pick_store
+from evidencekg.meta.analysis import Analysis, Choices, analyse
+from evidencekg.meta.choices import labels
 from evidencekg.meta.forest import interval_text
 from evidencekg.meta.history import history
 from evidencekg.meta.inputs import read_effects
@@ -30,6 +31,7 @@ from evidencekg.meta.pairs import (
 )
 from evidencekg.meta.plots import analysis_forest
 from evidencekg.meta.pooling import METHODS, Pooled, Scale, pool, summary
+from evidencekg.meta.report import apa_summary
 from evidencekg.meta.sensitivity import cumulative, leave_one_out
 from evidencekg.meta.studies import pair_subgroups
 from evidencekg.model.measures import measure_name
@@ -41,7 +43,7 @@ app = typer.Typer(no_args_is_help=True)
 
 MethodOption = Annotated[str, typer.Option("--method", help=f"tau2 estimator: {', '.join(METHODS)}")]
 LevelOption = Annotated[float, typer.Option("--level", min=0.5, max=0.9999, help="Confidence level")]
-FormatOption = Annotated[str, typer.Option("--format", help="json or table")]
+FormatOption = Annotated[str, typer.Option("--format", help="json or table (default: table on a terminal, json when piped)", callback=output_format)]
 TestOption = Annotated[str, typer.Option("--test", help="z (normal) or knha (Knapp-Hartung: t-based CI, PI and p, as rma(test = 'knha'))")]
 StoreOption = Annotated[Path | None, typer.Option("--store", help="On-disk store (default var/store if present, else the shipped evidence)")]
 EndpointOption = Annotated[str | None, typer.Option("--endpoint", help="Use a remote SPARQL endpoint")]
@@ -127,7 +129,7 @@ def pool_command(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV with study,n,r (or yi,vi / g,g_se / .g,.g_se)")],
     method: MethodOption = "REML",
     level: LevelOption = 0.95,
-    fmt: FormatOption = "json",
+    fmt: FormatOption = AUTO,
     test: TestOption = "z",
     mods: Annotated[str | None, typer.Option("--mods", help="Meta-regression on these columns (comma-separated; numeric or categorical)")] = None,
     by: Annotated[str | None, typer.Option("--by", help="Subgroup analysis by this column (per-level fits and Q-between)")] = None,
@@ -172,7 +174,7 @@ def pair_command(
     b: Annotated[str, typer.Argument(help="Construct or comparator condition")],
     method: MethodOption = "REML",
     level: LevelOption = 0.95,
-    fmt: FormatOption = "json",
+    fmt: FormatOption = AUTO,
     save: Annotated[bool, typer.Option("--save", help="Store the result as an ekg:DerivedFinding")] = False,
     store: StoreOption = None,
     endpoint: EndpointOption = None,
@@ -194,10 +196,14 @@ def pair_command(
         output["subgroups"] = pair_subgroups(target, result, by).as_json(lambda p: summary(p, result.scale))
     if save:
         output["derived_finding"] = save_derived(target, result)
-    notes = [result.aggregation_note()]
+    names = labels(target, [result.a, result.b])
+    apa = apa_summary(Analysis(Choices.parse(a, b, method, level, where or [], test), result, (names[result.a], names[result.b])))
+    output["apa"] = apa
+    notes = [apa, result.aggregation_note()]
     if result.excluded:
         notes.append(f"{len(result.excluded)} findings left out (reasons in --format json, key excluded).")
-    _print(output, fmt, f"{a} / {b} ({result.pooled.method}, k = {result.pooled.k})", result.pooled.pval, notes)
+    _print({k: v for k, v in output.items() if k != "apa"} if fmt == "table" else output, fmt,
+           f"{a} / {b} ({result.pooled.method}, k = {result.pooled.k})", result.pooled.pval, notes)
 
 
 def _steps_table(rows: list[tuple[str, Pooled]], scale: Scale, title: str, fmt: str) -> None:
@@ -222,7 +228,7 @@ def sensitivity_command(
     kind: Annotated[str, typer.Option("--kind", help="leave-one-out or cumulative (by year)")] = "leave-one-out",
     method: MethodOption = "REML",
     level: LevelOption = 0.95,
-    fmt: FormatOption = "table",
+    fmt: FormatOption = AUTO,
     store: StoreOption = None,
     endpoint: EndpointOption = None,
     where: WhereOption = None,
@@ -275,7 +281,7 @@ HISTORY_NOTE = ("related pair: the source pooled a construct next to the asked o
 def history_command(
     a: Annotated[str, typer.Argument(help="Construct")],
     b: Annotated[str, typer.Argument(help="Construct")],
-    fmt: FormatOption = "table",
+    fmt: FormatOption = AUTO,
     store: StoreOption = None,
     endpoint: EndpointOption = None,
 ) -> None:

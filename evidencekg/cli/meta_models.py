@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
-from evidencekg.cli.evidence import fail
+from evidencekg.cli.evidence import AUTO, fail
 from evidencekg.cli.meta import FormatOption, LevelOption, MethodOption, TestOption, _check, _print, app, table_console
 from evidencekg.meta.bias import bias
 from evidencekg.meta.influence import influence, influence_json, outliers_removed
@@ -27,7 +28,7 @@ def effects_of(file: Path) -> Effects:
 
 
 @app.command("bias")
-def bias_command(file: FileArgument, method: MethodOption = "REML", level: LevelOption = 0.95, fmt: FormatOption = "json", test: TestOption = "z") -> None:
+def bias_command(file: FileArgument, method: MethodOption = "REML", level: LevelOption = 0.95, fmt: FormatOption = AUTO, test: TestOption = "z") -> None:
     """Small-study effects: Egger's regression test, the rank correlation test, trim-and-fill (L0), fail-safe N (labelled)."""
     method = _check(method, fmt, test)
     effects = effects_of(file)
@@ -49,7 +50,7 @@ def bias_command(file: FileArgument, method: MethodOption = "REML", level: Level
 
 
 @app.command("influence")
-def influence_command(file: FileArgument, method: MethodOption = "REML", level: LevelOption = 0.95, fmt: FormatOption = "json", test: TestOption = "z") -> None:
+def influence_command(file: FileArgument, method: MethodOption = "REML", level: LevelOption = 0.95, fmt: FormatOption = AUTO, test: TestOption = "z") -> None:
     """influence() diagnostics per study and the pooled estimate with outliers (CI outside the pooled CI) removed."""
     method = _check(method, fmt, test)
     effects = effects_of(file)
@@ -64,8 +65,6 @@ def influence_command(file: FileArgument, method: MethodOption = "REML", level: 
     if fmt == "json":
         _print(output, fmt, "")
         return
-    from rich.table import Table
-
     table = Table(title=f"{file.name}: influence ({method}, k = {len(rows)})")
     for column in ("study", "rstudent", "dffits", "cook_d", "hat", "weight %", "influential"):
         table.add_column(column)
@@ -85,7 +84,7 @@ def multilevel_command(
     file: FileArgument,
     cluster: Annotated[str, typer.Option("--cluster", help="Column naming the study (cluster) each effect belongs to")],
     level: LevelOption = 0.95,
-    fmt: FormatOption = "json",
+    fmt: FormatOption = AUTO,
 ) -> None:
     """Three-level model rma.mv(yi, vi, random = ~ 1 | cluster/es_id) by REML, with cluster-robust (robust()) SEs."""
     _check("REML", fmt)

@@ -20,6 +20,7 @@ from evidencekg.network.build import (
     parse_layers,
     resolve_construct,
 )
+from evidencekg.network.collapse import with_studies
 from evidencekg.network.export import EXPORTS, export_network
 from evidencekg.network.paths import DEFAULT_MAX_HOPS, find_paths
 from evidencekg.settings import get_settings
@@ -64,16 +65,19 @@ def finding_text(f: dict[str, Any]) -> str:
 @app.command("export")
 def export(
     fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of: {', '.join(EXPORTS)}")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="File to write")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="File to write (default: var/exports/evidencekg-network.FORMAT, never the repository root)")] = None,
     layers: Annotated[str, typer.Option("--layers", help="Extra layers, comma-separated: mechanisms,implications")] = "",
+    studies: Annotated[str, typer.Option("--studies", help="pooled: one edge per construct pair for its primary studies; each: every study's finding")] = "pooled",
     store: StoreOption = None,
     endpoint: EndpointOption = None,
 ) -> None:
     """Write the construct network as GraphML, GEXF, Cytoscape JSON, DOT, SVG or PNG."""
     if fmt not in EXPORTS:
         raise fail(f"--format {fmt!r}: choose one of {', '.join(EXPORTS)}", 2)
-    graph = _network(store, endpoint, parse_layers(layers))
+    graph = with_studies(_network(store, endpoint, parse_layers(layers)), studies)
     data = export_network(graph, fmt)
+    if out is None:
+        out = get_settings().var_dir / "exports" / f"evidencekg-network{EXPORTS[fmt][1]}"
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(data)

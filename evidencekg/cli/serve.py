@@ -94,6 +94,8 @@ def serve(
     """Serve the evidence: SPARQL 1.1 endpoint, linked data, network view and API (embedded stores load the shipped evidence first)."""
     import uvicorn
 
+    from evidencekg.cli.connections import bounded_protocol
+
     settings = serve_settings(host, port, store, memory, endpoint, update_endpoint, watch, update_auth)
     show_library_logs()
     try:
@@ -115,7 +117,10 @@ def serve(
         host=settings.host,
         port=settings.port,
         log_level="info",
-        limit_concurrency=settings.max_connections,  # beyond it: 503 at once, never an unbounded queue
+        # Past max_connections idle connections are closed first (connections.py); requests past it get 503 at
+        # once, never an unbounded queue. A request's headers must arrive within header_timeout.
+        http=bounded_protocol(settings.header_timeout, settings.max_connections),
+        limit_concurrency=settings.max_connections + 1,
         timeout_keep_alive=int(settings.keep_alive_timeout),
         h11_max_incomplete_event_size=64 * 1024,  # request line + headers
     )

@@ -139,7 +139,7 @@ def read_credit(folder: Path | None, options: Mapping[str, str]) -> Credit:
     if not doi or not doi.startswith("10."):
         where = f"{folder} has no README.md stating it" if folder else "a bare data file does not carry it"
         raise IngestError(f"which Metapsy dataset is this? Its DOI is needed to credit it ({where}): "
-                          f"{option_hint('dataset_doi')}, e.g. 10.5281/zenodo.7254845; nothing was written")  # fmt: skip
+                          f"{option_hint('dataset_doi')}, the DOI its README or Zenodo record gives, e.g. 10.5281/zenodo.NNNNNNN; nothing was written")  # fmt: skip
     match = OUTCOME_SENTENCE.search(readme) if readme else None
     outcome = options.get("outcome") or (match.group(1).strip() if match else None)
     if not outcome:

@@ -117,6 +117,8 @@ class Arms:
             parts.append(hashlib.sha256(spec.encode()).hexdigest()[:8])
         if len(self.randomised[(row.cells["study"], code, spec)]) > 1 and randomised is not None:
             parts.append(f"n{randomised}")  # the same condition twice, told apart by its randomised count
+        if arm == 2 and self.spec(table, row, 1) == (code, spec) and self._whole(table, row, "rand_arm1") == randomised:
+            parts.append("comparator")  # both sides of one comparison name the same condition: still two arms
         iri = ID[f"arm/{slug(' '.join(p for p in parts if p))}"]
         add = batch.add
         add(iri, RDF.type, EKG.TrialArm, row.number)

@@ -33,6 +33,7 @@ import pyoxigraph as ox
 
 from evidencekg.errors import BadRequest, NotFound, QuerySyntaxError, ShapeViolation, StoreError, UnsupportedMediaType
 from evidencekg.evidence.delta import Overlay, delta
+from evidencekg.evidence.depth_guard import nesting_problem
 from evidencekg.evidence.focus import Readable, affected_nodes, violations
 from evidencekg.evidence.protect import refuse_unforced
 from evidencekg.evidence.xml_guard import xml_problem
@@ -102,8 +103,11 @@ def new_graph_iri(base: str) -> str:
     return f"{base.rstrip('/')}/{uuid.uuid4().hex}"
 
 
-def parse_payload(payload: Payload, graph: str | None, base_iri: str | None = None) -> list[ox.Quad]:
-    """Parse an RDF payload into quads of `graph`; bad syntax raises RdfSyntaxError with its position."""
+def parse_payload(payload: Payload, graph: str | None, base_iri: str | None = None, max_nesting: int = 200) -> list[ox.Quad]:
+    """Parse an RDF payload into quads of `graph`; bad syntax raises RdfSyntaxError with its position.
+
+    A JSON-LD or RDF/XML body nesting deeper than `max_nesting` is refused before parsing (depth_guard).
+    """
     try:
         fmt = rdf_format(payload.media_type)
     except StoreError as exc:
@@ -114,6 +118,9 @@ def parse_payload(payload: Payload, graph: str | None, base_iri: str | None = No
         message, line, column = problem  # pyoxigraph reads a truncated document as a whole one
         where = f" at line {line}, column {column}" if line else ""
         raise RdfSyntaxError(f"could not parse the {fmt.name} body{where}: {message}", line, column)
+    if fmt in (ox.RdfFormat.JSON_LD, ox.RdfFormat.RDF_XML):
+        if (too_deep := nesting_problem(payload.data, fmt == ox.RdfFormat.JSON_LD, max_nesting)) is not None:
+            raise RdfSyntaxError(f"could not parse the {fmt.name} body: {too_deep}")
     target = graph_term(graph)
     try:
         triples = ox.parse(
@@ -313,11 +320,11 @@ def sparql_update(
         return _apply(store, based, settings, exact_delta=True, force=force)
 
 
-def _payload_quads(graph: str | None, parts: Sequence[Payload], base_iri: str | None) -> list[ox.Quad]:
+def _payload_quads(graph: str | None, parts: Sequence[Payload], base_iri: str | None, max_nesting: int) -> list[ox.Quad]:
     """The quads of every payload, put in `graph` (its IRI checked first; it is their base IRI unless one is given)."""
     if graph is not None:
         iri(graph)
-    return [q for part in parts for q in parse_payload(part, graph, base_iri or graph)]
+    return [q for part in parts for q in parse_payload(part, graph, base_iri or graph, max_nesting)]
 
 
 def put_graph(
@@ -344,7 +351,7 @@ def put_graph_parts(
     force: bool = False,
 ) -> WriteResult:
     """Replace a graph with the merge of several RDF payloads (e.g. a multipart request)."""
-    update = replace_graph_update(graph, _payload_quads(graph, parts, base_iri))
+    update = replace_graph_update(graph, _payload_quads(graph, parts, base_iri, settings.max_nesting))
     return _apply(store, update, settings, graph=graph, force=force)
 
 
@@ -359,7 +366,8 @@ def post_graph_parts(
     store: Store, graph: str | None, parts: Sequence[Payload], settings: Settings, *, base_iri: str | None = None
 ) -> WriteResult:
     """Merge several RDF payloads into a graph (blank nodes of each payload kept apart)."""
-    return _apply(store, merge_graph_update(graph, _payload_quads(graph, parts, base_iri)), settings, graph=graph)
+    quads = _payload_quads(graph, parts, base_iri, settings.max_nesting)
+    return _apply(store, merge_graph_update(graph, quads), settings, graph=graph)
 
 
 def delete_graph(store: Store, graph: str | None, settings: Settings, *, force: bool = False) -> WriteResult:

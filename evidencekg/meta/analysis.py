@@ -6,10 +6,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from evidencekg import __version__
 from evidencekg.errors import InvalidInput
 from evidencekg.meta.choices import labels
+from evidencekg.meta.extended import Extended, extended
 from evidencekg.meta.models import TESTS
 from evidencekg.meta.pairs import (
     DEFAULT_AGGREGATE,
@@ -22,7 +25,7 @@ from evidencekg.meta.pairs import (
     pool_pair,
     where_text,
 )
-from evidencekg.meta.pooling import METHODS
+from evidencekg.meta.pooling import METHODS, summary
 from evidencekg.meta.sensitivity import Step, cumulative, leave_one_out
 from evidencekg.model.measures import measure_name
 from evidencekg.store.protocol import Store
@@ -39,11 +42,14 @@ class Choices:
     where: Where = ()
     test: str = "z"
     aggregation: Aggregation = field(default_factory=Aggregation)
+    by: str | None = None  # subgroups by this study characteristic
+    mods: tuple[str, ...] = ()  # meta-regression on these study characteristics
 
     @classmethod
     def parse(
         cls, a: str, b: str, method: str = "REML", level: float = 0.95, where: list[str] | tuple[str, ...] = (), test: str = "z",
         aggregate: str = DEFAULT_AGGREGATE, rho: float = DEFAULT_RHO, weighted: bool = DEFAULT_WEIGHTED,
+        by: str | None = None, mods: str | Sequence[str] = (),
     ) -> Choices:
         """Checked choices from request or command-line values; empty filters are ignored."""
         if test not in TESTS:
@@ -52,8 +58,9 @@ class Choices:
             raise InvalidInput(f"method {method!r}: choose one of {', '.join(METHODS)}")
         if not 0.5 <= level < 1:
             raise InvalidInput(f"level {level}: choose a confidence level between 0.5 and 1")
+        names = [m.strip() for m in (mods.split(",") if isinstance(mods, str) else mods) if m.strip()]
         return cls(a.strip(), b.strip(), method.upper(), level, parse_where([w for w in where if w.strip()]), test,
-                   Aggregation.parse(aggregate, rho, weighted))  # fmt: skip
+                   Aggregation.parse(aggregate, rho, weighted), (by or "").strip() or None, tuple(names))  # fmt: skip
 
     def params(self) -> list[tuple[str, str]]:
         """The choices as URL query parameters (what makes a result shareable)."""
@@ -65,6 +72,10 @@ class Choices:
         if self.aggregation != Aggregation():
             out += [("aggregate", self.aggregation.by), ("rho", f"{self.aggregation.rho:g}"),
                     ("weighted", "true" if self.aggregation.weighted else "false")]  # fmt: skip
+        if self.by:
+            out.append(("by", self.by))
+        if self.mods:
+            out.append(("mods", ",".join(self.mods)))
         return out + [("where", f"{name}{op}{value}") for name, op, value in self.where]
 
 
@@ -77,6 +88,17 @@ class Analysis:
     names: tuple[str, str]  # the labels of A and B
     leave_one_out: list[Step] = field(default_factory=list)
     cumulative: list[Step] = field(default_factory=list)
+    more: Extended | None = None  # bias, influence, outliers removed, three-level, subgroups, meta-regression
+
+    def as_json(self) -> dict[str, object]:
+        """The whole analysis as one object (keys as metafor names them; docs/meta-analysis.md lists them)."""
+        out: dict[str, object] = {"choices": dict(self.choices.params()), "title": self.title, **self.pair.as_json()}
+        out["leave_one_out"] = [{"study": s.label, **summary(s.pooled, self.pair.scale)} for s in self.leave_one_out]
+        out["cumulative"] = [{"study": s.label, **summary(s.pooled, self.pair.scale)} for s in self.cumulative]
+        if self.more is not None:
+            out |= self.more.as_json(self.pair)
+        out["software"] = {"evidencekg": __version__, "conventions": "metafor 3.8 rma(), rma.mv(), aggregate()"}
+        return out
 
     @property
     def title(self) -> str:
@@ -115,7 +137,7 @@ class Analysis:
         return f"favours {self.names[1]}", f"favours {self.names[0]}"
 
 
-def analyse(store: Store, choices: Choices, sensitivity: bool = True) -> Analysis:
+def analyse(store: Store, choices: Choices, sensitivity: bool = True, more: bool = False) -> Analysis:
     """Pool the chosen pair (one effect per study), name it, and re-pool leaving one out and cumulatively by year."""
     pair = pool_pair(store, choices.a, choices.b, choices.method, choices.level, choices.where, choices.test, choices.aggregation)
     names = labels(store, [pair.a, pair.b])
@@ -125,4 +147,6 @@ def analyse(store: Store, choices: Choices, sensitivity: bool = True) -> Analysi
         ids, ys, vs = [s.label for s in studies], [s.y for s in studies], [s.v for s in studies]
         result.leave_one_out = leave_one_out(ids, ys, vs, choices.method, choices.level, choices.test)
         result.cumulative = cumulative(ids, [s.year for s in studies], ys, vs, choices.method, choices.level, choices.test)
+    if more or choices.by or choices.mods:
+        result.more = extended(store, pair, choices.by, choices.mods)
     return result

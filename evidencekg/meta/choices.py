@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -11,6 +11,7 @@ import pyoxigraph as ox
 
 from evidencekg.meta.pairs import ASSOCIATION, COMPARISON
 from evidencekg.model.namespaces import sparql_prologue
+from evidencekg.store.cache import cached
 from evidencekg.store.protocol import Store
 
 PAIRS = sparql_prologue() + """
@@ -36,28 +37,15 @@ SELECT ?name ?value (COUNT(DISTINCT ?f) AS ?n) WHERE {
 } GROUP BY ?name ?value ORDER BY ?name ?value"""
 
 MAX_FILTER_VALUES = 12  # a characteristic with more distinct values (a percentage, a count) gets no pick list
-CACHE_SIZE = 64
 T = TypeVar("T")
-_cache: OrderedDict[tuple[Hashable, ...], object] = OrderedDict()
 
 
 def while_unchanged(store: Store, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
-    """compute(), remembered until the store changes (stores that count their writes: `changes`); else always computed.
+    """compute(), remembered until the store's next write (evidencekg.store.cache); stores that do not count writes: always computed.
 
     The pick lists scan every finding; they change only when the store does.
     """
-    changes = getattr(store, "changes", None)
-    if not isinstance(changes, int):
-        return compute()
-    full = (id(store), changes, *key)
-    if full in _cache:
-        _cache.move_to_end(full)
-        return _cache[full]  # type: ignore[return-value]
-    value = compute()
-    _cache[full] = value
-    while len(_cache) > CACHE_SIZE:
-        _cache.popitem(last=False)
-    return value
+    return cached(store, key, compute)
 
 
 @dataclass(frozen=True)

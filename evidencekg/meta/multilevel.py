@@ -105,20 +105,14 @@ def three_level(
         raise InvalidInput("a three-level model needs at least three effects in at least two clusters")
 
     def negative_reml(params: np.ndarray) -> float:
-        s_outer, s_inner = np.exp(params)
-        _, one, rss, logdet = _gls(y, v, codes, n, s_outer, s_inner)
+        _, one, rss, logdet = _gls(y, v, codes, n, float(params[0]), float(params[1]))
         return 0.5 * (logdet + math.log(one) + rss)
 
-    start = math.log(max(float(np.var(y)) / 2, 1e-4))
-    best = None
-    for guess in ((start, start), (start, math.log(1e-4)), (math.log(1e-4), start)):
-        res = optimize.minimize(negative_reml, np.array(guess), method="L-BFGS-B", bounds=[(-30.0, 10.0)] * 2,
-                                options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 2000})  # fmt: skip
-        if best is None or res.fun < best.fun:
-            best = res
-    assert best is not None
-    s_outer, s_inner = (float(x) for x in np.exp(best.x))
-    s_outer, s_inner = (0.0 if s < 1e-10 else s for s in (s_outer, s_inner))
+    # the variance components themselves, bounded at 0 (a component can be exactly 0, as metafor reports ~0)
+    start = max(float(np.var(y)) / 2, 1e-4)
+    best = optimize.minimize(negative_reml, np.array([start, start]), method="L-BFGS-B", bounds=[(0.0, None)] * 2,
+                             options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 2000})  # fmt: skip
+    s_outer, s_inner = (float(x) for x in best.x)
     beta, one, _, _ = _gls(y, v, codes, n, s_outer, s_inner)
     se = math.sqrt(1 / one)
     crit = float(stats.norm.isf((1 - level) / 2))

@@ -18,6 +18,7 @@ from evidencekg.meta.pooling import Pooled, Scale, fisher_z, pool, summary
 from evidencekg.model.measures import measure_name
 from evidencekg.model.namespaces import EKG, ID, OBO, PEARSON_R, PROV, sparql_prologue
 from evidencekg.settings import Settings, get_settings
+from evidencekg.store.cache import cached
 from evidencekg.store.names import resolve_name
 from evidencekg.store.protocol import Store
 
@@ -155,6 +156,8 @@ class StudyEffect:
     y: float
     v: float
     findings: tuple[str, ...]
+    study: str = ""  # the study's IRI (a multi-arm trial has one unit per comparison of arms, all with one study)
+    parts: tuple[tuple[float, float], ...] = ()  # the (y, v) of each finding before aggregation
 
 
 @dataclass
@@ -225,8 +228,18 @@ def year_of(term: ox.Literal | None) -> int | None:
 def study_effects(
     store: Store, a: str, b: str, kind: str, where: Where = (), how: Aggregation | None = None,
 ) -> tuple[str, Scale, list[StudyEffect], str | None, list[str], bool]:
-    """The pair's findings as one effect per study or arm comparison (measure, scale, effects, outcome, excluded, arms known)."""
+    """The pair's findings as one effect per study or arm comparison (measure, scale, effects, outcome, excluded, arms known).
+
+    Kept until the store's next write (evidencekg.store.cache): every view of a pair reads them.
+    """
     how = how or Aggregation()
+    return cached(store, ("study_effects", a, b, kind, where, how), lambda: _study_effects(store, a, b, kind, where, how))
+
+
+def _study_effects(
+    store: Store, a: str, b: str, kind: str, where: Where, how: Aggregation
+) -> tuple[str, Scale, list[StudyEffect], str | None, list[str], bool]:
+    """study_effects without the cache."""
     patterns, bindings = where_sparql(where)
     rows = store.select(INPUTS % (ASSOCIATION if kind == "construct" else COMPARISON, patterns),
                         {"a": ox.NamedNode(a), "b": ox.NamedNode(b), **bindings})  # fmt: skip
@@ -286,7 +299,8 @@ def effects_from_rows(
         seen[key[0]] += 1
         if units[key[0]] > 1:  # a multi-arm trial: one row per comparison of arms
             label = f"{label} ({seen[key[0]]} of {units[key[0]]} comparisons)"
-        effects.append(StudyEffect(label, year, y, v, tuple(sorted(f for f, _, _ in items))))
+        ordered = sorted(items)
+        effects.append(StudyEffect(label, year, y, v, tuple(f for f, _, _ in ordered), key[0], tuple((y, v) for _, y, v in ordered)))
     if not effects:
         raise PairError(f"none of the findings {between} can be pooled: " + "; ".join(excluded[:5]))
     return measure, scale, effects, (outcomes.pop() if len(outcomes) == 1 else None), sorted(excluded)
@@ -298,12 +312,20 @@ def pool_pair(
 ) -> PairPool:
     """Pool the primary-study findings between two constructs, or an intervention vs a comparator condition.
 
-    `where` keeps only findings with those study characteristics (a subgroup, e.g. format=ind).
+    `where` keeps only findings with those study characteristics (a subgroup, e.g. format=ind). The
+    result is kept until the store's next write (evidencekg.store.cache), so the busiest pair of a
+    large store is pooled once per write, not once per request.
     """
+    how = aggregation or Aggregation()
+    key = ("pool_pair", a, b, method, level, where, test, how)
+    return cached(store, key, lambda: _pool_pair(store, a, b, method, level, where, test, how))
+
+
+def _pool_pair(store: Store, a: str, b: str, method: str, level: float, where: Where, test: str, how: Aggregation) -> PairPool:
+    """pool_pair without the cache."""
     (a_iri, a_kind), (b_iri, b_kind) = resolve(store, a), resolve(store, b)
     if a_kind != b_kind:
         raise PairError(f"{a!r} is a {a_kind} and {b!r} a {b_kind}: give two constructs or two conditions")
-    how = aggregation or Aggregation()
     measure, scale, effects, outcome, excluded, arms_known = study_effects(store, a_iri, b_iri, a_kind, where, how)
     pooled = pool([e.y for e in effects], [e.v for e in effects], method, level, test, confint=True)
     kind = "association" if a_kind == "construct" else "comparison"

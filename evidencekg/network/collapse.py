@@ -31,8 +31,8 @@ def _pooled(items: list[dict[str, Any]]) -> dict[str, Any]:
     effects = [fisher_z(r, n) for r, n in usable]
     result = pool([y for y, _ in effects], [v for _, v in effects], "REML", 0.95)
     return {
-        "estimate": round(math.tanh(result.estimate), 4), "ci_lower": round(math.tanh(result.ci_lower), 4),
-        "ci_upper": round(math.tanh(result.ci_upper), 4), "pooled_k": result.k, "i2": round(result.i2, 1),
+        "estimate": round(math.tanh(result.estimate), 3), "ci_lower": round(math.tanh(result.ci_lower), 3),
+        "ci_upper": round(math.tanh(result.ci_upper), 3), "pooled_k": result.k, "i2": round(result.i2, 1),
     }  # fmt: skip
 
 

@@ -44,13 +44,15 @@ _RANKED_LABEL = (
 )
 _LABELS = sparql_prologue() + (
     "SELECT DISTINCT ?r ?x ?label ?rank WHERE {\n"
-    "  { BIND(?r AS ?x) } UNION { ?r ?x ?o } UNION { ?r ?p ?x } UNION { ?x ?p ?r } UNION { ?s ?x ?r }\n"
+    "  { BIND(?r AS ?x) } UNION { ?r ?x ?o } UNION { ?r ?p ?x }\n"
     "  UNION { ?r ?p ?y . ?y ?q ?x FILTER(isIRI(?x)) }\n"
     + _RANKED_LABEL
     + "}"
 )
 _OUT = "SELECT ?r ?p ?o WHERE { ?r ?p ?o }"
-_IN = "SELECT ?r ?s ?p WHERE { ?s ?p ?r }"
+SHOWN_INCOMING = 40  # statements pointing at a resource that its page lists (the rest: counted, and in ?format=ttl)
+_IN = f"SELECT ?r ?s ?p WHERE {{ ?s ?p ?r }} ORDER BY ?p ?s LIMIT {SHOWN_INCOMING}"
+_IN_COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?r }"
 
 
 @dataclass(frozen=True)
@@ -90,8 +92,9 @@ class ResourceView:
     types: list[Link]
     text: str | None
     outgoing: list[Statement]
-    incoming: list[Statement]
+    incoming: list[Statement]  # at most SHOWN_INCOMING of them
     sections: dict[str, object] = field(default_factory=dict)
+    incoming_total: int = 0  # how many statements point here in all
 
 
 def local_path(iri: str) -> str | None:
@@ -210,7 +213,11 @@ def best_labels(rows: list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]])
 
 
 def labels_around(store: Store, iri: str) -> dict[str, str]:
-    """Labels for the resource, its predicates, its neighbours and their neighbours (best label wins)."""
+    """Labels for the resource, its predicates, what it points at and what those point at (best label wins).
+
+    What points at the resource is labelled by `statements` for the rows a page shows (a busy
+    construct has thousands; labelling all of them and their neighbours took 94% of its page).
+    """
     return best_labels(store.select(_LABELS, {"r": ox.NamedNode(iri)}))
 
 
@@ -261,9 +268,14 @@ def statements(store: Store, iri: str, labels: dict[str, str]) -> tuple[list[Sta
         for row in store.select(_OUT, node)
         if row["p"].value != RDF_TYPE
     ]
-    incoming = [
-        Statement(make_link(row["p"].value, labels), term_value(row["s"], labels))
-        for row in store.select(_IN, node)
-    ]
+    rows = store.select(_IN, node)  # bounded: a busy construct has thousands of findings pointing at it
+    labels.update(labels_of(store, {t.value for row in rows for t in (row["s"], row["p"]) if isinstance(t, ox.NamedNode)} - set(labels)))
+    incoming = [Statement(make_link(row["p"].value, labels), term_value(row["s"], labels)) for row in rows]
     key = lambda s: (s.predicate.label.lower(), natural_key(s.value.text))  # noqa: E731
     return sorted(outgoing, key=key), sorted(incoming, key=key)
+
+
+def incoming_count(store: Store, iri: str) -> int:
+    """How many statements point at a resource (its page lists SHOWN_INCOMING of them)."""
+    rows = store.select(_IN_COUNT, {"r": ox.NamedNode(iri)})
+    return int(rows[0]["n"].value) if rows else 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from evidencekg.errors import EvidenceKGError, outcome_for
@@ -14,6 +14,7 @@ from evidencekg.meta.pooling import METHODS
 from evidencekg.meta.report import apa_summary, p_apa
 from evidencekg.meta.sensitivity import Step
 from evidencekg.model.conditions import characteristic_label
+from evidencekg.pages.meta_more import Line, SubgroupRow, more_lines, subgroup_rows
 from evidencekg.store.protocol import Store
 
 GROUPS = {"construct": "Constructs", "intervention": "Interventions", "comparator": "Comparators"}
@@ -61,6 +62,8 @@ class Result:
     leave_one_out: list[SensitivityRow]
     cumulative: list[SensitivityRow]
     sensitivity_plots: list[tuple[str, str]]
+    more: list[Line] = field(default_factory=list)
+    subgroups: list[SubgroupRow] = field(default_factory=list)
 
 
 @dataclass
@@ -81,6 +84,9 @@ class MetaPage:
     error: str | None = None
     status: int = 200
     share: str = "/meta"
+    test: str = "z"
+    by: str = ""
+    more: bool = False
 
 
 def _groups(options: list[Option]) -> list[tuple[str, list[Option]]]:
@@ -150,10 +156,14 @@ def result_view(analysis: Analysis) -> Result:
         notes=notes, forest_pages=forest, funnel=_href("/plots/meta-funnel", params),
         downloads=downloads, leave_one_out=_steps(analysis, analysis.leave_one_out),
         cumulative=_steps(analysis, analysis.cumulative), sensitivity_plots=sensitivity if analysis.leave_one_out else [],
+        more=more_lines(analysis), subgroups=subgroup_rows(analysis),
     )  # fmt: skip
 
 
-def meta_page(store: Store, a: str = "", b: str = "", method: str = "REML", level: float = 0.95, where: list[str] | None = None) -> MetaPage:
+def meta_page(
+    store: Store, a: str = "", b: str = "", method: str = "REML", level: float = 0.95, where: list[str] | None = None,
+    test: str = "z", by: str = "", more: bool = False,
+) -> MetaPage:
     """The page for these choices: lists and filters always; a result when A and B are given (or the error, said plainly)."""
     where = [w for w in (where or []) if w.strip()]
     held: Menu = menu(store)
@@ -163,14 +173,14 @@ def meta_page(store: Store, a: str = "", b: str = "", method: str = "REML", leve
              for p in held.pairs[:TOP_PAIRS]]  # fmt: skip
     view = MetaPage(
         a=a, b=b, method=method.upper(), level=level, where=where, a_groups=_groups(held.a), b_groups=_groups(held.b),
-        methods=[(m, METHOD_NAMES.get(m, m)) for m in METHODS], filters=[], pairs=pairs,
+        methods=[(m, METHOD_NAMES.get(m, m)) for m in METHODS], filters=[], pairs=pairs, test=test, by=by, more=more,
     )  # fmt: skip
     pair_key: tuple[str, str, str] | None = None
     if a and b:
         try:
-            choices = Choices.parse(a, b, method, level, where)
-            view.share = _href("/meta", choices.params())
-            analysis = analyse(store, choices)
+            choices = Choices.parse(a, b, method, level, where, test, by=by or None)
+            view.share = _href("/meta", choices.params() + ([("more", "1")] if more else []))
+            analysis = analyse(store, choices, more=more)
             view.result = result_view(analysis)
             pair_key = (analysis.pair.kind, analysis.pair.a, analysis.pair.b)
         except EvidenceKGError as exc:

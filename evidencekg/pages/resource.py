@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pyoxigraph as ox
 
-from evidencekg.pages.describe import RDF_VALUE, ResourceView, exists, kind_of, labels_around, make_link, statements
-from evidencekg.pages.views import sections_for
+from evidencekg.pages.describe import (
+    RDF_VALUE,
+    SHOWN_INCOMING,
+    ResourceView,
+    exists,
+    fallback_label,
+    incoming_count,
+    kind_of,
+    labels_around,
+    make_link,
+    statements,
+)
+from evidencekg.pages.views import FindingSection, sections_for
 from evidencekg.store.protocol import Store
 
 
@@ -30,6 +43,17 @@ def describe(store: Store, iri: str, group: str | None = None, page: int = 1) ->
         text=text,
         outgoing=outgoing,
         incoming=incoming,
+        incoming_total=incoming_count(store, iri) if len(incoming) >= SHOWN_INCOMING else len(incoming),
     )
     view.sections = sections_for(store, view, labels, group, page)
+    finding = view.sections.get("finding")
+    if isinstance(finding, FindingSection) and view.link.label == fallback_label(iri):  # no label: never a row slug
+        view.link = replace(view.link, label=finding_name(finding) or view.link.label)
     return view
+
+
+def finding_name(section: FindingSection) -> str | None:
+    """A readable name for an unlabelled finding: "Ahmadpanah, 2016 · bdi-1: other psychotherapy vs care as usual"."""
+    what = " vs ".join(link.label for link in (section.source, section.comparator or section.target) if link)
+    who = " · ".join(x for x in (section.study.label if section.study else None, section.numbers.get("instrument")) if x)
+    return f"{who}: {what}" if who and what else who or None

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from evidencekg.model.namespaces import CONSTRUCT_SCHEME, EKG, sparql_prologue
 from evidencekg.pages.describe import Link, make_link
+from evidencekg.store.cache import cached
 from evidencekg.store.protocol import Store
 
 _TRIPLES = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
@@ -87,7 +88,12 @@ def _int(rows: list[dict], name: str) -> int:
 
 
 def counts(store: Store) -> Counts:
-    """Count the data union's triples, all quads, and resources per class."""
+    """Count the data union's triples, all quads, and resources per class (kept until the store's next write)."""
+    return cached(store, ("counts",), lambda: _counts(store))
+
+
+def _counts(store: Store) -> Counts:
+    """counts without the cache."""
     distinct = store.select(_DISTINCT)
     classes = {row["class"].value: int(row["n"].value) for row in store.select(_CLASSES)}
     return Counts(
@@ -127,22 +133,24 @@ def _listed(row: dict, iri_var: str, label_var: str, *notes: str) -> ListedResou
 
 def constructs(store: Store) -> list[ListedResource]:
     """The constructs of the scheme, each with how many findings touch it."""
-    return [_listed(r, "c", "label", plural(int(r["findings"].value), "finding")) for r in store.select(_CONSTRUCTS)]
+    rows = cached(store, ("constructs",), lambda: store.select(_CONSTRUCTS))
+    return [_listed(r, "c", "label", plural(int(r["findings"].value), "finding")) for r in rows]
 
 
 def conditions(store: Store) -> list[ListedResource]:
     """The trial conditions (interventions and comparators) findings compare, most findings first."""
-    return [_listed(r, "c", "label", plural(int(r["findings"].value), "finding")) for r in store.select(_CONDITIONS)]
+    rows = cached(store, ("conditions",), lambda: store.select(_CONDITIONS))
+    return [_listed(r, "c", "label", plural(int(r["findings"].value), "finding")) for r in rows]
 
 
 def sources(store: Store) -> list[ListedResource]:
     """The source documents facts were read from, with publisher and sentence count."""
     return [
         _listed(r, "d", "title", _text(r, "publisher"), plural(int(r["sentences"].value), "sentence"))
-        for r in store.select(_SOURCES)
+        for r in cached(store, ("sources",), lambda: store.select(_SOURCES))
     ]
 
 
 def publications(store: Store) -> list[ListedResource]:
     """The publications cited, with their year."""
-    return [_listed(r, "p", "title", _text(r, "year")[:4]) for r in store.select(_PUBLICATIONS)]
+    return [_listed(r, "p", "title", _text(r, "year")[:4]) for r in cached(store, ("publications",), lambda: store.select(_PUBLICATIONS))]

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import pyoxigraph as ox
 
 from evidencekg.model.measures import measure_name
-from evidencekg.model.namespaces import EKG, PREFIXES, sparql_prologue
+from evidencekg.model.namespaces import EKG, PEARSON_R, PREFIXES, sparql_prologue
 from evidencekg.pages.describe import (
     Link,
     ResourceView,
@@ -21,7 +21,7 @@ from evidencekg.pages.describe import (
     resource_triples,
     term_value,
 )
-from evidencekg.pages.evidence_groups import Group, evidence_groups
+from evidencekg.pages.evidence_groups import Group, computed_ci, evidence_groups, shown_number
 from evidencekg.shapes import consistency
 from evidencekg.store.protocol import Store
 
@@ -257,6 +257,19 @@ def finding_section(store: Store, view: ResourceView, labels: dict[str, str]) ->
     ):
         if (v := _first(values, local)) is not None:
             numbers[key] = measure_name(v.link.iri, labels.get(v.link.iri)) if key == "measure" and v.link else v.text
+    for key in ("estimate", "ci_lower", "ci_upper", "standard_error"):  # a machine value (15 digits) to two decimals
+        if key in numbers:
+            numbers[key] = shown_number(numbers[key]).text
+    if "ci_lower" not in numbers and (estimate := _first(values, "estimate")) is not None:
+        def num(local: str) -> float | None:
+            v = _first(values, local)
+            return float(v.text) if v is not None else None
+
+        measure = _first(values, "effectSizeMeasure")
+        is_r = measure is not None and measure.link is not None and measure.link.iri == str(PEARSON_R)
+        ci = computed_ci(float(estimate.text), num("standardError"), num("sampleSize"), num("arm1SampleSize"), num("arm2SampleSize"), is_r)
+        if ci is not None:
+            numbers["ci_computed"], numbers["ci_computed_how"] = ci.text, ci.how
     generated = values.get(PREFIXES["prov"] + "generatedAtTime")
     if generated:
         numbers["generated_at"] = generated[0].text

@@ -15,6 +15,7 @@ import pyoxigraph as ox
 from evidencekg.errors import InvalidInput, StoreError, UnknownName
 from evidencekg.model.namespaces import ID, PREFIXES
 from evidencekg.settings import Settings, get_settings
+from evidencekg.sparql.text import tokenize, top_level_words
 from evidencekg.store.names import resolve_name
 from evidencekg.store.protocol import Row, Store, Term
 from evidencekg.store.results import to_dataframe
@@ -219,6 +220,30 @@ def select_frame(
     """Like select_rows, as a pandas DataFrame of Python values, columns in SELECT order."""
     named = load_query(source, settings)
     return to_dataframe(run_query(store, named, params), projected_variables(named))
+
+
+PAGING = ("limit", "offset")  # query-string parameters every catalogue query takes besides its own
+
+
+def paged(query: NamedQuery, limit: str | None = None, offset: str | None = None) -> str:
+    """The query's text with `LIMIT n OFFSET m` appended (a page of a long list); the text itself without either.
+
+    QueryParameterError when a value is not a whole number (limit >= 1, offset >= 0) or the query
+    already ends in its own LIMIT or OFFSET.
+    """
+    if limit is None and offset is None:
+        return query.text
+    clauses = []
+    for name, value, least in (("LIMIT", limit, 1), ("OFFSET", offset, 0)):
+        if value is None:
+            continue
+        if not value.strip().isdigit() or int(value) < least:
+            raise QueryParameterError(f"{name.lower()}={value!r} must be a whole number of at least {least}")
+        clauses.append(f"{name} {int(value)}")
+    words = {token.text.upper() for _, token in top_level_words(list(tokenize(query.text)))}
+    if words & {"LIMIT", "OFFSET"}:
+        raise QueryParameterError(f"the query {query.name!r} has its own LIMIT or OFFSET: it cannot be paged")
+    return f"{query.text.rstrip()}\n{' '.join(clauses)}\n"
 
 
 def projected_variables(query: NamedQuery) -> list[str]:

@@ -248,10 +248,18 @@ def remote_errors_hidden(reaching: Sequence[Target]) -> Iterator[None]:
         yield
     except (QueryTimeout, ShapeViolation, Forbidden):
         raise
-    except (StoreError, OSError, ValueError, RuntimeError):
-        if not reaching:
+    except (StoreError, OSError, ValueError, RuntimeError) as exc:
+        if not reaching and not _carries_remote_answer(str(exc)):
             raise
         raise StoreError(remote_failure(reaching)) from None
+
+
+def _carries_remote_answer(text: str) -> bool:
+    """Whether an error text holds what a remote endpoint answered (Oxigraph's SERVICE/LOAD failure wording).
+
+    A second line of defence: with no target found, no call should have happened at all.
+    """
+    return " returned by http" in text or " with payload:" in text
 
 
 def remote_failure(reaching: Sequence[Target]) -> str:

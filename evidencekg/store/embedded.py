@@ -13,6 +13,7 @@ import pyoxigraph as ox
 from evidencekg.errors import NotAcceptable, QuerySyntaxError, StoreError, StoreFull
 from evidencekg.sparql.operations import replayable
 from evidencekg.sparql.parse_errors import parse_error_message
+from evidencekg.store.cache import ResultCache
 from evidencekg.store.protocol import (
     DISK_FULL,
     GRAPH_FORMATS,
@@ -55,12 +56,14 @@ class OxigraphStore:
                 if "lock" not in str(exc).lower():
                     raise
                 raise StoreError(
-                    f"the store at {path} is in use by another process (is `evidencekg serve` running? "
-                    "stop it first, or send the change to the service over HTTP)"
+                    f"the store at {path} is in use by another process (is `evidencekg serve` running?). "
+                    "To read from it, ask the running service instead: --endpoint http://127.0.0.1:8000/sparql "
+                    "(query, list, meta, network); to change it, stop the service or send the change over HTTP"
                 ) from exc
             for orphan in path.glob("bulk-*.sst"):  # left by a killed bulk_load; safe now that we hold the lock
                 orphan.unlink()
         self.changes = 0  # writes made through this object (query executors republish their copy when it moves)
+        self.results = ResultCache()  # answers kept until the next write (store/cache.py)
         # In memory: (changes after it, update text; "" for a failed one, None when it cannot be replayed) of the last
         # JOURNAL writes, so query workers can apply them to their copy instead of reloading the whole store.
         self._journal: deque[tuple[int, str | None]] = deque(maxlen=JOURNAL)

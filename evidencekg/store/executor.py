@@ -323,9 +323,10 @@ class ProcessExecutor:
             raise ResourceLimit(worker.memory_message(self.settings.worker_memory_limit)) from exc
 
     def notify_write(self) -> None:
-        """Mark the published copy stale; the next query publishes a new one."""
+        """Mark the published copy stale (the next query publishes a new one) and forget the store's cached answers."""
         with self._lock:
             self._notified += 1
+        self.store.results.clear()
 
     def _generation(self) -> int:
         """Which state of the store a copy must reflect: moves with every write (call under the lock)."""

@@ -9,6 +9,7 @@ import pyoxigraph as ox
 from evidencekg.model.conditions import METAPSY_CONDITIONS
 from evidencekg.model.names import NameIndex, resolve_among
 from evidencekg.model.namespaces import CONDITION_SCHEME, CONSTRUCT_SCHEME, EKG, ID, sparql_prologue
+from evidencekg.store.cache import cached
 from evidencekg.store.protocol import Row, Store
 
 # kind -> (class, scheme): a thing of the kind is typed with the class or is a concept of the scheme.
@@ -38,6 +39,11 @@ def name_index(store: Store, kind: str) -> NameIndex:
     """
     if kind not in KINDS:
         raise ValueError(f"name_index: kind {kind!r} is not one of {', '.join(KINDS)}")
+    return cached(store, ("name_index", kind), lambda: _name_index(store, kind))
+
+
+def _name_index(store: Store, kind: str) -> NameIndex:
+    """name_index without the cache."""
     index = NameIndex(kind)
     for row in store.select(NAMES % KINDS[kind]):
         iri, *names = (_value(row, k) for k in ("iri", "pref", "alt", "label", "code"))

@@ -8,11 +8,13 @@ from fastapi.responses import JSONResponse
 
 from evidencekg.pages.describe import Value, term_value
 from evidencekg.query.catalogue import (
+    PAGING,
     CatalogueError,
     NamedQuery,
     bindings_for,
     get_query,
     list_queries,
+    paged,
     projected_variables,
 )
 from evidencekg.settings import Settings
@@ -89,9 +91,9 @@ def result_table(query: NamedQuery, rows: list[Row]) -> tuple[list[str], list[li
     return columns, [[term_value(row[c], {}) if c in row else None for c in columns] for row in rows]
 
 
-def catalogue_rows(executor: Executor, query: NamedQuery, bindings: Bindings, client: str | None = None) -> list[Row]:
+def catalogue_rows(executor: Executor, text: str, bindings: Bindings, client: str | None = None) -> list[Row]:
     """A catalogue SELECT's rows, run through the executor (timeout, result limit, worker process)."""
-    _media_type, body = executor.run(query.text, lambda kind: JSON_RESULTS if kind is QueryKind.SOLUTIONS else None,
+    _media_type, body = executor.run(text, lambda kind: JSON_RESULTS if kind is QueryKind.SOLUTIONS else None,
                                      bindings=bindings, client=client)
     result = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
     return solution_rows(result) if isinstance(result, ox.QuerySolutions) else []
@@ -102,15 +104,19 @@ def run(
     name: str,
     request: Request,
     format: str | None = Query(None, description="json, xml, csv, tsv, ttl, nt, jsonld, rdf or html"),  # noqa: A002
+    limit: int | None = Query(None, ge=1, description="At most this many rows (a page of a long list: LIMIT)"),
+    offset: int | None = Query(None, ge=0, description="Skip this many rows first (with limit: the next page; OFFSET)"),
     store: Store = Depends(get_store),
     settings: Settings = Depends(get_settings),
 ) -> Response:
     """Run queries/{name}.rq with parameters passed as bindings, answering in the negotiated format.
 
     The query runs through the app's executor, like /sparql: same timeout, result limit and workers.
+    `limit` and `offset` page through a query that lists many rows (every query orders its rows).
     """
     query = get_query(name, settings)  # an unknown name is a 404, a bad parameter a 400 (evidencekg.errors.OUTCOMES)
-    params = {k: v for k, v in request.query_params.items() if k != "format"}
+    params = {k: v for k, v in request.query_params.items() if k != "format" and k not in PAGING}
+    text = paged(query, None if limit is None else str(limit), None if offset is None else str(offset))
     bindings = bindings_for(store, query, params)
     forced = None
     if format is not None:
@@ -120,8 +126,8 @@ def run(
     accept = request.headers.get("accept")
     executor: Executor = request.app.state.executor
     if forced == HTML or (forced is None and choose(accept, [*RESULT_FORMATS, HTML]) == HTML):
-        columns, table = result_table(query, catalogue_rows(executor, query, bindings, client_id(request)))
+        columns, table = result_table(query, catalogue_rows(executor, text, bindings, client_id(request)))
         return page("query_result.html", title=query.title, query=query_summary(query, True),
                     params=params, columns=columns, rows=table)
-    media_type, body = executor.run(query.text, result_chooser(accept, forced), bindings=bindings, client=client_id(request))
+    media_type, body = executor.run(text, result_chooser(accept, forced), bindings=bindings, client=client_id(request))
     return Response(body, media_type=media_type, headers={"Vary": "Accept"})

@@ -10,16 +10,19 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from evidencekg.model.namespaces import ID
 from evidencekg.pages import describe
 from evidencekg.pages import statistics as stats_summary
+from evidencekg.pages.nanopubs import nanopub_trig
 from evidencekg.pages.resource import describe as describe_resource
 from evidencekg.settings import Settings
+from evidencekg.store.mappings import lookup, mapping_files
 from evidencekg.store.protocol import Store
 from service.deps import get_settings, get_store
-from service.rdf_responses import HTML, JSON_LD, N_QUADS, N_TRIPLES, RDF_XML, TURTLE, negotiate, rdf_response
+from service.rdf_responses import HTML, JSON_LD, N_QUADS, N_TRIPLES, RDF_XML, TRIG, TURTLE, negotiate, rdf_response
 from service.templating import page, void_turtle
 
 router = APIRouter(tags=["linked data"])
 
 RESOURCE_FORMATS = [HTML, TURTLE, JSON_LD, N_TRIPLES, RDF_XML]
+FINDING_FORMATS = [*RESOURCE_FORMATS, TRIG]  # a finding also as its nanopublication (evidencekg.pages.nanopubs)
 VOID_FORMATS = [TURTLE, JSON_LD, N_TRIPLES, RDF_XML]
 FORMAT_QUERY = Query(None, alias="format", description="Override content negotiation: html, ttl, jsonld, nt or rdf")
 
@@ -40,7 +43,32 @@ def rdf_triples(triples: list[ox.Triple], media_type: str, settings: Settings) -
     return rdf_response(describe.serialize_triples(triples, media_type, context), media_type)
 
 
-@router.get("/id/{path:path}", summary="Dereference an instance IRI (HTML, Turtle, JSON-LD, N-Triples, RDF/XML)")
+@router.get("/id/lookup", summary="Our terms mapped to an external IRI (SKOS matches, both ways round)")
+def lookup_external(
+    iri: str = Query(..., description="An external term's IRI, e.g. http://purl.obolibrary.org/obo/MF_0000058"),
+    store: Store = Depends(get_store),
+) -> list[dict[str, str]]:
+    """The evidencekg terms whose skos:exact/close/broad/narrow/relatedMatch names `iri`; 404 when none."""
+    try:
+        ox.NamedNode(iri)
+    except ValueError as exc:
+        raise HTTPException(400, f"iri {iri!r} is not an absolute IRI: {exc}") from exc
+    found = lookup(store, iri)
+    if not found:
+        raise HTTPException(404, f"no evidencekg term is mapped to <{iri}>")
+    return found
+
+
+@router.get("/mappings.sssom.tsv", summary="The SSSOM mapping set (our terms to MF, BCIO, STATO, MeSH)")
+def mappings_file(settings: Settings = Depends(get_settings)) -> Response:
+    """ontology/mappings/*.sssom.tsv as the files are (one mapping set)."""
+    files = mapping_files(settings.ontology_dir)
+    if not files:
+        raise HTTPException(404, "this installation has no mapping set")
+    return Response(files[0].read_bytes(), media_type="text/tab-separated-values; charset=utf-8")
+
+
+@router.get("/id/{path:path}", summary="Dereference an instance IRI (HTML, Turtle, JSON-LD, N-Triples, RDF/XML; a finding also as a TriG nanopublication)")
 def resource(
     path: str,
     request: Request,
@@ -50,7 +78,12 @@ def resource(
 ) -> Response:
     """Describe https://w3id.org/evidencekg/id/{path} in the format the client asks for."""
     iri = describe.iri_for_path(path)
-    media_type = negotiate(request.headers.get("accept"), format, RESOURCE_FORMATS)
+    media_type = negotiate(request.headers.get("accept"), format, FINDING_FORMATS if path.startswith("finding/") else RESOURCE_FORMATS)
+    if media_type == TRIG:
+        body = nanopub_trig(store, iri, settings.base_url)
+        if body is None:
+            return Response(f"nothing is known about <{iri}>\n", status_code=404, media_type="text/plain")
+        return rdf_response(body, TRIG)
     if media_type == HTML:
         page_number = request.query_params.get("page", "1")
         view = describe_resource(store, iri, request.query_params.get("group"), int(page_number) if page_number.isdigit() else 1)

@@ -62,6 +62,22 @@ def meta_history(a: str = A, b: str = B, store: Store = Depends(get_store)) -> l
 
 
 PLOT_TYPES = {"svg": "image/svg+xml", "png": "image/png", "pdf": "application/pdf"}
+AGGREGATE = Query("arms", pattern="^(arms|studies)$", description="Combine a study's several effects per pair of arms or per study")
+RHO = Query(0.6, ge=0, lt=1, description="Assumed correlation of one study's effects")
+WEIGHTED = Query(True, description="Inverse-variance weighted (metafor's aggregate() default) or plain mean")
+BY = Query(None, description="Subgroups by this study characteristic (e.g. rob)")
+MODS = Query(None, description="Meta-regression on these study characteristics, comma-separated (e.g. rob,format)")
+
+
+@router.get("/api/meta/analysis", summary="The whole analysis of a pair: main, bias, influence, outliers, three-level, subgroups")
+def meta_analysis(
+    a: str = A, b: str = B, method: str = METHOD, level: float = LEVEL, where: list[str] = WHERE, test: str = TEST,
+    aggregate: str = AGGREGATE, rho: float = RHO, weighted: bool = WEIGHTED, by: str | None = BY, mods: str | None = MODS,
+    store: Store = Depends(get_store),
+) -> dict[str, object]:  # fmt: skip
+    """Every analysis of a Metapsy-style report for the pair, as one object with metafor's names."""
+    choices = Choices.parse(a, b, method, level, where, test, aggregate, rho, weighted, by, mods or "")
+    return analyse(store, choices, more=True).as_json()
 
 
 @router.get("/plots/meta-forest", summary="Forest plot (SVG, PNG or multi-page PDF) of a pooled pair")

@@ -11,7 +11,7 @@ from evidencekg.meta.report import TABLES, table_csv
 from evidencekg.pages.meta_view import meta_page
 from evidencekg.store.protocol import Store
 from service.deps import get_store
-from service.routers.meta import LEVEL, METHOD, PLOT_TYPES, WHERE, A, B
+from service.routers.meta import LEVEL, METHOD, PLOT_TYPES, TEST, WHERE, A, B
 from service.templating import page
 
 router = APIRouter(tags=["meta-analysis"])
@@ -20,10 +20,13 @@ router = APIRouter(tags=["meta-analysis"])
 @router.get("/meta", response_class=HTMLResponse, include_in_schema=False)
 def meta(
     a: str = Query("", description="Construct or intervention condition"), b: str = Query("", description="Construct or comparator"),
-    method: str = METHOD, level: float = LEVEL, where: list[str] = WHERE, store: Store = Depends(get_store),
+    method: str = METHOD, level: float = LEVEL, where: list[str] = WHERE, test: str = TEST,
+    by: str = Query("", description="Subgroups by this study characteristic"),
+    more: bool = Query(False, description="Also small-study checks, influence, outliers removed and the three-level model"),
+    store: Store = Depends(get_store),
 ) -> HTMLResponse:  # fmt: skip
     """The meta-analysis page: the URL holds every choice, so a result can be shared as a link."""
-    view = meta_page(store, a, b, method, level, where)
+    view = meta_page(store, a, b, method, level, where, test, by, more)
     return page("meta.html", status_code=view.status, title=view.result.title if view.result else "Meta-analysis", view=view)
 
 
