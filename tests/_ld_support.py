@@ -15,6 +15,7 @@ from evidencekg.load.shipped import evidence_files
 from evidencekg.model.graphs import in_data_union
 from evidencekg.model.namespaces import EKG
 from evidencekg.store.embedded import OxigraphStore
+from evidencekg.store.mappings import mapping_files, read_sssom
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -53,13 +54,16 @@ def only_to(server: str, refused: list[str]) -> Callable[[object], None]:
 def shipped_graph(settings: object, data_only: bool = False) -> rdflib.Graph:
     """The shipped files parsed by rdflib, with the superclass types the ontology implies: the expectation side.
 
-    `data_only`: the files of the data union (data/*.ttl and the construct scheme), as queries see them.
+    `data_only`: the files of the data union (data/*.ttl, the construct scheme and the SSSOM mappings' SKOS
+    triples), as queries see them.
     """
     graph, ontology = rdflib.Graph(), rdflib.Graph()
     for path in evidence_files(settings):  # type: ignore[arg-type]
         ontology.parse(path, format="turtle")
         if not data_only or path.parent.name == "data" or path.stem == "constructs":
             graph.parse(path, format="turtle")
+    for mapping in (m for path in mapping_files(settings.ontology_dir) for m in read_sssom(path)[1]):  # type: ignore[attr-defined]
+        graph.add((rdflib.URIRef(mapping.subject), rdflib.URIRef(mapping.predicate), rdflib.URIRef(mapping.object)))
     ours = str(EKG)
     for sub in set(ontology.subjects(RDFS.subClassOf, None)):
         for sup in ontology.transitive_objects(sub, RDFS.subClassOf):

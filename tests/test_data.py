@@ -51,7 +51,7 @@ SHAPES_NS = "https://w3id.org/evidencekg/shapes"
 ID_KINDS = (
     "publication", "document", "sentence", "study", "sample", "finding", "construct",
     "condition", "measure", "mechanism", "implication", "heterogeneity", "moderator-test",
-    "scheme",
+    "scheme", "value",
 )
 ID_PATTERN = re.compile(
     "^" + re.escape(ID) + "(" + "|".join(ID_KINDS) + ")/[a-z0-9]+(-[a-z0-9]+)*$"
@@ -151,12 +151,11 @@ def printed_value(printed: str) -> Decimal:
 
 
 def sentence_texts(graph: rdflib.Graph, node) -> dict:
-    """The source sentences node was derived from, with their text."""
-    return {
-        s: str(graph.value(s, RDF.value))
-        for s in graph.objects(node, PROV.wasDerivedFrom)
-        if (s, RDF.type, EKG.SourceSentence) in graph
-    }
+    """The source sentences node was derived from (or, for a study, which is no prov:Entity, that are about it), with their text."""
+    sources = set(graph.objects(node, PROV.wasDerivedFrom))
+    if (node, RDF.type, EKG.MetaAnalysis) in graph or (node, RDF.type, EKG.PrimaryStudy) in graph:
+        sources |= set(graph.subjects(IS_ABOUT, node))
+    return {s: str(graph.value(s, RDF.value)) for s in sources if (s, RDF.type, EKG.SourceSentence) in graph}
 
 
 def numeric_statements(graph: rdflib.Graph):
@@ -310,7 +309,7 @@ def test_ontology_reuses_the_recorded_vocabularies(ontology):
                                                      "http://purl.org/ontology/bibo/AcademicArticle"}
     assert supers("Construct", RDFS.subClassOf) == {str(SKOS.Concept)}
     assert supers("SourceSentence", RDFS.subClassOf) == {str(PROV.Entity)}
-    assert supers("reportedIn", RDFS.subPropertyOf) == {str(OBO.SEPIO_0000124)}
+    assert supers("reportedIn", RDFS.subPropertyOf) == {str(OBO.SEPIO_0000442)}
     assert supers("fromConstruct", RDFS.subPropertyOf) == {str(IS_ABOUT)}
     assert supers("hasComponent", RDFS.subPropertyOf) == {str(SKOS.narrower)}
     assert supers("ciLower", RDFS.seeAlso) == {str(OBO.STATO_0000315)}
@@ -578,3 +577,31 @@ def test_pearson_r_out_of_range_is_a_violation():
     # the same finding with r = 0.5 raises no violation: the shape is specific
     bad.set((finding, EKG.estimate, Literal(Decimal("0.5"))))
     assert not [p for p in validate_graph(bad).violations if p.focus_node == str(finding)]
+
+
+# =============================================================================
+# Every number to its sentence (queries/numbers.rq)
+# =============================================================================
+
+def test_numbers_query_gives_every_number_the_sentence_that_prints_it(kg):
+    """One row per number and sentence; each number of the shipped data has a sentence, which prints it."""
+    rows = list(kg.query((ROOT / "queries" / "numbers.rq").read_text(encoding="utf-8")))
+    numbers = {(node, prop) for node, prop, _ in numeric_statements(kg)}
+    assert {(r.node, r.property) for r in rows} == numbers
+    problems = []
+    for r in rows:
+        if r.sentence is None:
+            problems.append(f"{r.node} {r.property} {r.value}: no sentence")
+            continue
+        value = Decimal(str(r.value))
+        wanted = value * 100 if r.property == EKG.confidenceLevel else value  # "95% CI"
+        if wanted not in numbers_in(str(r.text)):
+            problems.append(f"{r.node} {r.property} {r.value}: not printed in {r.sentence} ({r.text})")
+    assert not problems, "\n".join(problems)
+    by_value = {(str(r.node).rsplit("/", 1)[-1], str(r.property).rsplit("#", 1)[-1]): str(r.sentence).rsplit("/", 1)[-1]
+                for r in rows}
+    assert by_value[("notsu2024-anxiety-alliance", "estimate")] == "pprnet-notsu2024-s16"
+    assert by_value[("notsu2024-patients", "meanAge")] == "pprnet-notsu2024-s14"
+    assert by_value[("flueckiger2018", "numberOfStudies")] == "flueckiger2018-abstract-zora-f3"  # the study, not the subset
+    kinds = {str(r.kind) for r in rows if str(r.node).endswith("/heterogeneity/notsu2024-anxiety-alliance")}
+    assert kinds == {"fact"}  # I2 = 43.7% is read from the facts.md record, and the row says so

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests._ingest_support import METAPSY_ROWS, metapsy, sheet
+from tests._ingest_support import METAPSY_OPTIONS, METAPSY_ROWS, metapsy, sheet
 from tests._ld_support import CHROMIUM, chromium, only_to
 from tests._server import live_server, memory_app
 
@@ -65,7 +65,7 @@ def base_url() -> Iterator[str]:
             httpx.post(f"{url}/sparql", content=HOSTILE_UPDATE.encode(), timeout=60, headers={**auth, "Content-Type": "application/sparql-update"}),
             httpx.put(f"{url}/store?graph=http%3A%2F%2Fexample.org%2Fhostile", content=HOSTILE_TURTLE, timeout=60, headers={**auth, "Content-Type": "text/turtle"}),
             httpx.post(f"{url}/api/ingest", params={"name": "hostile-sheet"}, content=HOSTILE_SHEET, timeout=120, headers={**auth, "Content-Type": "text/csv"}),
-            httpx.post(f"{url}/api/ingest", params={"name": "hostile-metapsy"}, content=HOSTILE_METAPSY, timeout=120, headers={**auth, "Content-Type": "text/csv"}),
+            httpx.post(f"{url}/api/ingest", params={"name": "hostile-metapsy", **METAPSY_OPTIONS}, content=HOSTILE_METAPSY, timeout=120, headers={**auth, "Content-Type": "text/csv"}),
         ]  # fmt: skip
         assert [a.status_code for a in answers] == [200, 201, 200, 200], [a.text[:300] for a in answers]
         yield url
@@ -167,7 +167,8 @@ def test_no_page_showing_hostile_data_from_any_write_path_runs_it(tab: tuple[obj
     page, watch = tab
     rows = httpx.get(f"{base_url}/sparql", params={"query": HOSTILE_SUBJECTS}, headers={"Accept": "application/sparql-results+json"})
     subjects = [b["s"]["value"] for b in rows.json()["results"]["bindings"]]
-    assert NOTE in subjects and any("/study/" in s and "hostile-metapsy" in s for s in subjects), subjects
+    assert NOTE in subjects and any("/study/" in s and "2001" in s for s in subjects), subjects  # the Metapsy study
+    assert any("/finding/hostile-metapsy" in s for s in subjects), subjects
     assert any("hostile-sheet" in s for s in subjects), subjects
     paths = [urlsplit(s).path.removeprefix("/evidencekg") for s in subjects]
     paths += ["/", "/network", "/queries", "/meta?a=cbt&b=wl", "/docs"]

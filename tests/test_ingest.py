@@ -102,7 +102,7 @@ def test_metapsy_excerpt_round_trip(loaded_store: OxigraphStore, project_setting
     assert [r["text"].value for r in rows] == METAPSY_ROWS
     credit = values(loaded_store, "SELECT ?l WHERE { <https://w3id.org/evidencekg/id/document/metapsy-excerpt> dcterms:license ?l ; dcterms:source ?s ; dcterms:bibliographicCitation ?c }")
     assert credit == ["https://opendatacommons.org/licenses/by/1-0/"]
-    assert len(values(loaded_store, "SELECT DISTINCT ?s WHERE { ?s a ekg:PrimaryStudy ; prov:wasDerivedFrom/dcterms:isPartOf <https://w3id.org/evidencekg/id/document/metapsy-excerpt> }")) == 3
+    assert len(values(loaded_store, "SELECT DISTINCT ?s WHERE { ?s a ekg:PrimaryStudy ; ^obo:IAO_0000136/dcterms:isPartOf <https://w3id.org/evidencekg/id/document/metapsy-excerpt> }")) == 3
 
 
 @pytest.mark.parametrize(

@@ -62,7 +62,7 @@ def test_pick_cbt_and_waitlist_and_download(store: OxigraphStore, base_url: str,
     with tab.expect_navigation():
         tab.select_option("#meta-b", "waitlist")  # meta.js pools as soon as both are chosen
     query = parse_qs(urlsplit(tab.url).query)
-    assert query == {"a": ["cbt"], "b": ["waitlist"], "method": ["REML"], "test": ["z"]}  # the shareable address (empty "by" dropped)
+    assert query == {"a": ["cbt"], "b": ["waitlist"], "method": ["REML"], "test": ["z"]}  # the shareable address
 
     expected = pool_pair(store, "cbt", "waitlist", "REML").pooled
     shown = tab.locator('dd[data-key="estimate"]')

@@ -175,7 +175,7 @@ def test_the_same_trial_in_two_databases_is_one_study_with_both_sources(loaded_s
         (folder / "README.md").write_text(README.replace("test-ptsd-psyctr", f"test-ptsd-{name}"))
         ingest(loaded_store, folder, name=name, settings=project_settings)
     studies = loaded_store.select(P + """SELECT ?s (COUNT(DISTINCT ?doc) AS ?sources) (COUNT(DISTINCT ?d) AS ?datasets) WHERE {
-        ?s a ekg:PrimaryStudy ; prov:wasDerivedFrom/dcterms:isPartOf ?doc . ?f ekg:fromStudy ?s ; ekg:reportedIn ?d }
+        ?s a ekg:PrimaryStudy ; ^obo:IAO_0000136/dcterms:isPartOf ?doc . ?f ekg:fromStudy ?s ; ekg:reportedIn ?d }
         GROUP BY ?s ORDER BY ?s""")
     got = [(r["s"].value.rsplit("/", 1)[-1], int(r["sources"].value), int(r["datasets"].value)) for r in studies]
     assert got == [("otter-2019", 2, 2), ("pike-2021", 2, 2), ("pike-2021-third", 1, 1)]  # a different trial stays apart
@@ -212,7 +212,8 @@ WORKED_EXAMPLE = """
     skos:prefLabel "CBT"@en , "KVT"@de .
 <https://w3id.org/evidencekg/id/condition/example-wl> a ekg:Condition , skos:Concept ; skos:inScheme <https://w3id.org/evidencekg/id/scheme/conditions> ;
     skos:prefLabel "waitlist"@en , "Warteliste"@de .
-<https://w3id.org/evidencekg/id/study/example> a ekg:PrimaryStudy ; prov:wasDerivedFrom <https://w3id.org/evidencekg/id/sentence/example-1> ;
+<https://w3id.org/evidencekg/id/sentence/example-1> obo:IAO_0000136 <https://w3id.org/evidencekg/id/study/example> .
+<https://w3id.org/evidencekg/id/study/example> a ekg:PrimaryStudy ;
     ekg:studyDesign ekg:RandomisedControlledTrial ;
     ekg:hasArm <https://w3id.org/evidencekg/id/arm/example-cbt> , <https://w3id.org/evidencekg/id/arm/example-wl> .
 <https://w3id.org/evidencekg/id/arm/example-cbt> a ekg:TrialArm ; ekg:armCondition <https://w3id.org/evidencekg/id/condition/example-cbt> ;

@@ -64,7 +64,7 @@ FINDINGS = {
     F + "notsu2024-anxiety-alliance": (C + "attachment-anxiety", ALLIANCE, -0.09, -0.15, -0.03, 0.01, "=", 33, 2299, "notsu2024", True),
     F + "notsu2024-avoidance-alliance": (C + "attachment-avoidance", ALLIANCE, -0.13, -0.19, -0.07, 0.001, "<", 33, 2299, "notsu2024", True),
     F + "pprnet-alliance-outcome": (ALLIANCE, OUTCOME, 0.28, None, None, 0.001, "<", None, None, "flueckiger2018", True),
-    F + "flueckiger2018-alliance-outcome": (ALLIANCE, OUTCOME, 0.278, 0.256, 0.299, 0.0001, "<", 295, None, "flueckiger2018", True),
+    F + "flueckiger2018-alliance-outcome": (ALLIANCE, OUTCOME, 0.278, 0.256, 0.299, 0.0001, "<", None, None, "flueckiger2018", True),  # k = 295 is the whole meta-analysis
     F + "flueckiger2018-alliance-outcome-internet": (ALLIANCE, OUTCOME, 0.275, None, None, None, None, 23, None, "flueckiger2018", None),
     F + "diener2011-security-alliance": (C + "attachment-security", ALLIANCE, 0.17, 0.10, 0.23, 0.001, "<", 17, 886, "diener2011", True),
 }
@@ -183,7 +183,7 @@ def test_seed_chain_with_naive_product(graph: nx.MultiDiGraph) -> None:
     path = paths[0]
     first, second = path.hops
     assert first.chosen["finding"] == F + "notsu2024-avoidance-alliance"
-    # two sources state alliance-outcome: Flückiger's own r = .278 (CI, k = 295) is used, not the summary's .28
+    # two sources state alliance-outcome: Flückiger's own r = .278 (with its CI) is used, not the summary's .28
     assert second.chosen["finding"] == F + "flueckiger2018-alliance-outcome"
     assert {f["finding"] for f in second.findings} == {
         F + "pprnet-alliance-outcome", F + "flueckiger2018-alliance-outcome", F + "flueckiger2018-alliance-outcome-internet"}

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from evidencekg.cli.connections import bounded_protocol
 from evidencekg.load.shipped import ensure_loaded
 from evidencekg.settings import Settings, get_settings
 from evidencekg.store.backends import open_store
@@ -93,8 +94,6 @@ def serve(
 ) -> None:
     """Serve the evidence: SPARQL 1.1 endpoint, linked data, network view and API (embedded stores load the shipped evidence first)."""
     import uvicorn
-
-    from evidencekg.cli.connections import bounded_protocol
 
     settings = serve_settings(host, port, store, memory, endpoint, update_endpoint, watch, update_auth)
     show_library_logs()

@@ -16,7 +16,7 @@ from evidencekg.errors import Conflict, Refused
 from evidencekg.evidence.tabular import RowError, Table, TableRow, lexical, require_columns, text
 from evidencekg.load.shipped import ensure_loaded
 from evidencekg.model.graphs import derived_graph, ingest_graph
-from evidencekg.model.namespaces import CONSTRUCT_SCHEME, DCTERMS, EKG, ID, PROV, SKOS, sparql_prologue
+from evidencekg.model.namespaces import CONSTRUCT_SCHEME, DCTERMS, EKG, ID, IS_ABOUT, PROV, SKOS, sparql_prologue
 from evidencekg.settings import Settings, get_settings
 from evidencekg.shapes.compiled import Progress, validate_nodes
 from evidencekg.shapes.entailment import with_implied_types
@@ -133,7 +133,7 @@ class Batch:
         self.add(study, EKG.studyLabel, Literal(label))
         self.add(study, DCTERMS.bibliographicCitation, Literal(citation))
         self.add(study, DCTERMS.issued, Literal(str(year), datatype=XSD.gYear) if year else None)
-        self.add(study, PROV.wasDerivedFrom, sentence)
+        self.add(sentence, IS_ABOUT, study)  # a study is an activity: not prov:wasDerivedFrom (docs/model.md)
 
     def reported_finding(
         self, finding: URIRef, row: TableRow, study: URIRef, reported_in: URIRef, measure: URIRef, estimate: str,
@@ -344,6 +344,7 @@ DELETE {{ ?s ?p ?o }} WHERE {{
   {{ BIND(<{document}> AS ?s) }}
   UNION {{ ?s dcterms:isPartOf <{document}> }}
   UNION {{ ?s prov:wasDerivedFrom/dcterms:isPartOf <{document}> }}
+  UNION {{ ?row dcterms:isPartOf <{document}> ; obo:IAO_0000136 ?s . ?s a ekg:PrimaryStudy }}
   UNION {{ ?f prov:wasDerivedFrom/dcterms:isPartOf <{document}> ; ekg:hasStudyCharacteristic ?s }}
   ?s ?p ?o
 }}"""

@@ -32,8 +32,8 @@ from evidencekg.model.namespaces import (
     EKG,
     HEDGES_G,
     ID,
+    IS_ABOUT,
     MEASURE_SCHEME,
-    PROV,
     SKOS,
 )
 from evidencekg.settings import Settings
@@ -184,7 +184,7 @@ class MetapsyRows:
         table, add = self.table, self.batch.add
         label = text(table, row, "study", required=True) or ""
         study = self.study_iri[label]
-        add(study, PROV.wasDerivedFrom, sentence)
+        add(sentence, IS_ABOUT, study)  # a study is an activity: its rows are about it (no prov:wasDerivedFrom)
         if study in self.studies:
             return study
         self.studies.add(study)

@@ -17,7 +17,7 @@ from evidencekg.store.protocol import Store
 HELD = sparql_prologue() + """
 SELECT ?s ?label ?year ?identifier ?condition WHERE {
   ?s a ekg:PrimaryStudy ; ekg:studyLabel ?label .
-  FILTER EXISTS { ?s prov:wasDerivedFrom/dcterms:isPartOf ?d . FILTER (?d != <%s>) }
+  FILTER EXISTS { ?s ^obo:IAO_0000136/dcterms:isPartOf ?d . FILTER (?d != <%s>) }
   OPTIONAL { ?s dcterms:issued ?year }
   OPTIONAL { ?s dcterms:identifier ?identifier }
   OPTIONAL { ?s ekg:hasArm/ekg:armCondition ?condition }

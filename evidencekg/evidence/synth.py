@@ -39,6 +39,7 @@ from evidencekg.model.namespaces import (
     EKG,
     HEDGES_G,
     ID,
+    IS_ABOUT,
     MEASURE_SCHEME,
     PEARSON_R,
     PROV,
@@ -222,7 +223,7 @@ class Writer:
             f"{study} {iri(EKG.studyLabel)} {text(label)} {g}",
             f"{study} {iri(DCTERMS.bibliographicCitation)} {text(citation)} {g}",
             f"{study} {iri(DCTERMS.issued)} {typed(year, 'gYear')} {g}",
-            f"{study} {iri(PROV.wasDerivedFrom)} {first} {g}",
+            f"{first} {iri(IS_ABOUT)} {study} {g}",  # a study is an activity: no prov:wasDerivedFrom (docs/model.md)
             f"{study} {iri(EKG.reportedIn)} {publication} {g}",
             f"{publication} {iri(RDF_TYPE)} {iri(EKG.Publication)} {g}",
             f"{publication} {iri(DCTERMS.title)} {text(f'Synthetic publication {number} (not real; generated for benchmarks)')} {g}",

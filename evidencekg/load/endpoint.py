@@ -18,11 +18,11 @@ import pyoxigraph as ox
 from evidencekg.load.shipped import (
     FINGERPRINT,
     Progress,
-    evidence_files,
     fingerprint,
     graph_fingerprints,
     is_shipped,
     own_blank_nodes,
+    shipped_files,
     shipped_graphs,
     stored_fingerprint,
 )
@@ -54,7 +54,7 @@ def load_shipped_into(
     store: RemoteStore, settings: Settings, progress: Progress | None = None, batch: int = BATCH_TRIPLES
 ) -> EndpointLoad | None:
     """Bring the shipped graphs in an endpoint up to date (None when they already were); other graphs are left alone."""
-    files = evidence_files(settings)
+    files = shipped_files(settings)
     stamp = fingerprint(files)
     with store.write_lock:
         if stored_fingerprint(store) == stamp:

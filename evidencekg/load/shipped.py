@@ -25,6 +25,7 @@ from evidencekg.settings import Settings
 from evidencekg.shapes.entailment import with_implied_types
 from evidencekg.store.embedded import OxigraphStore
 from evidencekg.store.files import LoadError, parse_file, parse_problem, ttl_files
+from evidencekg.store.mappings import MAPPINGS_GRAPH, mapping_files, mapping_quads
 from evidencekg.store.protocol import Capability, Store, data_block
 
 FINGERPRINT = str(EKG["loadFingerprint"])
@@ -37,6 +38,11 @@ Progress = Callable[[Path, int, int], None]
 def evidence_files(settings: Settings) -> list[Path]:
     """The shipped evidence: ontology/*.ttl then data/*.ttl, each sorted (ontology/checks excluded)."""
     return ttl_files(settings.ontology_dir) + ttl_files(settings.data_dir)
+
+
+def shipped_files(settings: Settings) -> list[Path]:
+    """Everything the shipped graphs are made of: the evidence files, then ontology/mappings/*.sssom.tsv."""
+    return evidence_files(settings) + mapping_files(settings.ontology_dir)
 
 
 def fingerprint(files: Iterable[Path]) -> str:
@@ -87,6 +93,8 @@ def graph_fingerprints(store: Store) -> dict[str, str]:
 
 def shipped_graph(path: Path, settings: Settings) -> str:
     """The named graph a shipped file is loaded into (evidencekg.model.graphs)."""
+    if path.name.endswith(".sssom.tsv"):
+        return MAPPINGS_GRAPH
     if path.parent == settings.ontology_dir and path.stem not in DATA_IN_ONTOLOGY_FOLDER:
         return SHAPES_GRAPH if "shapes" in path.stem else ontology_graph(path.stem)
     return data_graph(path.stem)
@@ -126,7 +134,10 @@ def shipped_graphs(files: Sequence[Path], settings: Settings, progress: Progress
         target = ox.NamedNode(name)
         paths, quads = parsed.setdefault(name, ([], []))
         paths.append(path)
-        quads += own_blank_nodes(ox.Quad(q.subject, q.predicate, q.object, target) for q in parse_file(path))
+        if name == MAPPINGS_GRAPH:
+            quads += mapping_quads([path], name)
+        else:
+            quads += own_blank_nodes(ox.Quad(q.subject, q.predicate, q.object, target) for q in parse_file(path))
         if progress is not None:
             progress(path, done, len(files))
     return [ShippedGraph(n, tuple(p), tuple(with_implied_types(q, settings))) for n, (p, q) in parsed.items()]
@@ -161,8 +172,8 @@ def reload_update(graphs: Sequence[ShippedGraph], dropped: Sequence[str], stamp:
 
 
 def is_shipped(graph: str) -> bool:
-    """Whether a named graph is one the shipped files fill (ontology, shapes, data)."""
-    return graph.startswith((ONTOLOGY, DATA)) or graph == SHAPES_GRAPH
+    """Whether a named graph is one the shipped files fill (ontology, shapes, data, mappings)."""
+    return graph.startswith((ONTOLOGY, DATA)) or graph in (SHAPES_GRAPH, MAPPINGS_GRAPH)
 
 
 def reload_shipped(store: Store, settings: Settings, progress: Progress | None = None) -> Reload | None:
@@ -174,7 +185,7 @@ def reload_shipped(store: Store, settings: Settings, progress: Progress | None =
     meta graph, so readers see the old evidence or the new one. Other graphs (the real default
     graph, ingests, saved pooled findings, graphs users made) are never touched.
     """
-    files = evidence_files(settings)
+    files = shipped_files(settings)
     with store.write_lock:
         stamp = fingerprint(files)
         loaded = graph_fingerprints(store)

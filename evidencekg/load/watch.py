@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from evidencekg.errors import StoreError
-from evidencekg.load.shipped import Reload, evidence_files, reload_shipped
+from evidencekg.load.shipped import Reload, reload_shipped, shipped_files
 from evidencekg.settings import Settings
 from evidencekg.store.files import LoadError
 from evidencekg.store.protocol import Capability, Store
@@ -30,7 +30,7 @@ FileState = tuple[tuple[Path, int, int], ...]
 def file_state(settings: Settings) -> FileState:
     """The shipped files as (path, size, mtime in ns); a file vanishing mid-scan is left out."""
     state = []
-    for path in evidence_files(settings):
+    for path in shipped_files(settings):
         try:
             info = path.stat()
         except FileNotFoundError:

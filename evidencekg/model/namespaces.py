@@ -22,6 +22,7 @@ CONDITION_SCHEME = ID["scheme/conditions"]
 MEASURE_SCHEME = ID["scheme/measures"]
 PEARSON_R = OBO["STATO_0000280"]
 HEDGES_G = OBO["STATO_0000319"]
+IS_ABOUT = OBO["IAO_0000136"]  # IAO 'is about': how a sentence names the study it describes (a study is no prov:Entity)
 STANDARDIZED_MEAN_DIFFERENCE = OBO["STATO_0000100"]  # alternative term "Cohen's d statistic"
 RELATIVE_RISK = OBO["STATO_0000245"]  # "relative risk" (risk ratio)
 LOG_TRANSFORMATION = OBO["OBI_0200094"]  # "logarithmic transformation" (in stato.owl)

@@ -13,7 +13,7 @@ Choices (documented in docs/network.md):
   finding without one), then reported before derived, with a CI before without, larger k,
   larger N, then IRI order. So when a summary and the original publication report the same
   association, the publication's complete statement wins: for the seed's alliance -> outcome
-  hop, Flückiger et al. 2018's r = .278 [.256, .299] (k = 295; same association as the
+  hop, Flückiger et al. 2018's r = .278 [.256, .299] (same association as the
   PPRNet summary's rounded r = .28, no CI) is used, and the internet-based subgroup's
   r = .275 is not; avoidance -> alliance -> outcome gives -0.13 x 0.278 = -0.03614.
 - The product is shown only for chains of two or more finding hops whose chosen findings

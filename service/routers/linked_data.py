@@ -13,6 +13,7 @@ from evidencekg.pages import statistics as stats_summary
 from evidencekg.pages.nanopubs import nanopub_trig
 from evidencekg.pages.resource import describe as describe_resource
 from evidencekg.settings import Settings
+from evidencekg.store.mappings import lookup, mapping_files
 from evidencekg.store.protocol import Store
 from service.deps import get_settings, get_store
 from service.rdf_responses import HTML, JSON_LD, N_QUADS, N_TRIPLES, RDF_XML, TRIG, TURTLE, negotiate, rdf_response
@@ -40,6 +41,31 @@ def rdf_triples(triples: list[ox.Triple], media_type: str, settings: Settings) -
     """Triples in an RDF format; only JSON-LD reads the ontology's context file, compacting with it."""
     context = describe.jsonld_context(settings.ontology_dir) if media_type == JSON_LD else None
     return rdf_response(describe.serialize_triples(triples, media_type, context), media_type)
+
+
+@router.get("/id/lookup", summary="Our terms mapped to an external IRI (SKOS matches, both ways round)")
+def lookup_external(
+    iri: str = Query(..., description="An external term's IRI, e.g. http://purl.obolibrary.org/obo/MF_0000058"),
+    store: Store = Depends(get_store),
+) -> list[dict[str, str]]:
+    """The evidencekg terms whose skos:exact/close/broad/narrow/relatedMatch names `iri`; 404 when none."""
+    try:
+        ox.NamedNode(iri)
+    except ValueError as exc:
+        raise HTTPException(400, f"iri {iri!r} is not an absolute IRI: {exc}") from exc
+    found = lookup(store, iri)
+    if not found:
+        raise HTTPException(404, f"no evidencekg term is mapped to <{iri}>")
+    return found
+
+
+@router.get("/mappings.sssom.tsv", summary="The SSSOM mapping set (our terms to MF, BCIO, STATO, MeSH)")
+def mappings_file(settings: Settings = Depends(get_settings)) -> Response:
+    """ontology/mappings/*.sssom.tsv as the files are (one mapping set)."""
+    files = mapping_files(settings.ontology_dir)
+    if not files:
+        raise HTTPException(404, "this installation has no mapping set")
+    return Response(files[0].read_bytes(), media_type="text/tab-separated-values; charset=utf-8")
 
 
 @router.get("/id/{path:path}", summary="Dereference an instance IRI (HTML, Turtle, JSON-LD, N-Triples, RDF/XML; a finding also as a TriG nanopublication)")
