@@ -43,6 +43,8 @@ def test_sheet_round_trip_with_row_provenance(loaded_store: OxigraphStore, proje
     assert [r["text"].value for r in rows] == SHEET_ROWS
     assert [int(r["pos"].value) for r in rows] == [1, 2, 3]
     assert [r["doi"].value for r in rows] == ["10.1234/one", "10.1234/two", "10.1234/three"]
+    links = values(loaded_store, "SELECT ?l WHERE { ?f ekg:reportedIn ?p ; prov:wasDerivedFrom/dcterms:isPartOf <https://w3id.org/evidencekg/id/document/test-sheet> . ?p <https://schema.org/sameAs> ?l } ORDER BY ?l")
+    assert links == ["https://doi.org/10.1234/one", "https://doi.org/10.1234/three", "https://doi.org/10.1234/two"]  # the DOI as an IRI, no PMID guessed
 
 
 @pytest.mark.parametrize(
@@ -220,6 +222,9 @@ def test_metapsy_findings_are_reported_in_a_dataset(loaded_store: OxigraphStore,
     dataset = sources[0]["d"].value
     assert loaded_store.ask(P + f"ASK {{ <{dataset}> a ekg:Dataset , <http://www.w3.org/ns/dcat#Dataset> }}")
     assert not loaded_store.ask(P + f"ASK {{ <{dataset}> a ekg:Publication }}")
+    assert values(loaded_store, f"SELECT ?l WHERE {{ <{dataset}> <https://schema.org/sameAs> ?l }}") == ["https://doi.org/10.1234/metapsy-excerpt"]
+    # a trial's report, where its full_ref states a DOI, is linked from the study (rdfs:seeAlso), not equated with it
+    assert "https://doi.org/10.1234/aard" in values(loaded_store, "SELECT ?l WHERE { ?s a ekg:PrimaryStudy ; rdfs:seeAlso ?l }")
 
 
 def test_sheet_moderators_become_study_characteristics(loaded_store: OxigraphStore, project_settings: Settings) -> None:

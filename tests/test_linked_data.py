@@ -19,7 +19,7 @@ from rdflib.namespace import RDF
 
 from evidencekg.load.shipped import shipped_store
 from evidencekg.model.graphs import in_data_union
-from evidencekg.model.namespaces import BIBO, EKG, ID, SKOS
+from evidencekg.model.namespaces import BIBO, EKG, ID, SCHEMA, SKOS
 from evidencekg.settings import Settings, get_settings
 from evidencekg.store.embedded import OxigraphStore
 from service.app import create_app
@@ -141,6 +141,27 @@ def test_finding_page_shows_numbers_provenance_and_links(client: httpx.Client, s
     assert 'href="/id/construct/therapeutic-alliance"' in response.text
     assert "/plots/forest?a=attachment-anxiety&amp;b=therapeutic-alliance" in response.text
     assert "https://w3id.org/evidencekg/id/construct" not in re.findall(r'href="([^"]+)"', response.text)
+
+
+def test_publications_link_their_doi_and_pmid_as_iris(client: httpx.Client, shipped: rdflib.Graph) -> None:
+    publications = set(shipped.subjects(RDF.type, EKG.Publication))
+    assert publications
+    for publication in publications:
+        stated = {f"https://doi.org/{d}" for d in shipped.objects(publication, BIBO.doi)}
+        stated |= {f"https://pubmed.ncbi.nlm.nih.gov/{n}/" for n in shipped.objects(publication, BIBO.pmid)}
+        # one IRI per identifier the file states as a string, and no other
+        assert {str(o) for o in shipped.objects(publication, SCHEMA.sameAs)} == stated, publication
+        served = parse(client.get(str(publication)[len("https://w3id.org/evidencekg"):], headers={"Accept": "text/turtle"}), "text/turtle")
+        assert {str(o) for o in served.objects(publication, SCHEMA.sameAs)} == stated
+        page = client.get(str(publication)[len("https://w3id.org/evidencekg"):], headers={"Accept": "text/html"})
+        for iri in stated:
+            assert f'href="{iri}"' in page.text, (publication, iri)
+    # the finding page links the publication's DOI and (where the source states it) its PubMed record
+    diener = client.get("/id/finding/diener2011-security-alliance", headers={"Accept": "text/html"})
+    assert 'href="https://doi.org/10.1037/a0022425"' in diener.text
+    assert 'href="https://pubmed.ncbi.nlm.nih.gov/21604902/">PMID 21604902</a>' in diener.text
+    notsu = client.get("/id/finding/notsu2024-anxiety-alliance", headers={"Accept": "text/html"})
+    assert "pubmed.ncbi.nlm.nih.gov" not in notsu.text  # no PMID is stated for it: none is guessed
 
 
 def test_finding_page_shows_the_consistency_check(client: httpx.Client) -> None:

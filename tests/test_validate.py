@@ -190,3 +190,29 @@ def test_n_triples_iri_error_gives_position_and_bare_message(tmp_path: Path, sha
     assert (problem.line, problem.col) == (2, 1)
     assert not problem.message.startswith("Parser error"), problem.message
     assert "scheme" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("links", "words"),
+    [
+        ("<https://doi.org/10.1000/test.2020> , <https://pubmed.ncbi.nlm.nih.gov/123/>", None),
+        ("<https://doi.org/10.1000/other.2020>", "names an identifier the node does not state"),
+        ("<https://pubmed.ncbi.nlm.nih.gov/999/>", "names an identifier the node does not state"),
+        ("<http://dx.doi.org/10.1000/test.2020>", "must be https://doi.org/10"),
+        ('"https://doi.org/10.1000/test.2020"', "must be https://doi.org/10"),
+    ],
+)
+def test_doi_and_pmid_links_must_match_the_stated_identifiers(
+    tmp_path: Path, shapes_present: Settings, links: str, words: str | None
+) -> None:
+    """A publication's schema:sameAs links out only to the DOI and PMID it states as strings."""
+    text = VALID_FINDING.replace('    bibo:doi "10.1000/test.2020" ;\n', f'    bibo:doi "10.1000/test.2020" ; bibo:pmid "123" ;\n    <https://schema.org/sameAs> {links} ;\n')
+    assert "schema.org/sameAs" in text
+    path = tmp_path / "finding.ttl"
+    path.write_text(text, encoding="utf-8")
+    report = validate_files([path], shapes_present)
+    if words is None:
+        assert report.violations == [], report.text()
+    else:
+        problems = [p for p in report.violations if p.focus_node == "https://w3id.org/evidencekg/id/publication/test2020"]
+        assert problems and all(words in p.message for p in problems), report.text()

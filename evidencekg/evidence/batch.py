@@ -16,7 +16,17 @@ from evidencekg.errors import Conflict, Refused
 from evidencekg.evidence.tabular import RowError, Table, TableRow, lexical, require_columns, text
 from evidencekg.load.shipped import ensure_loaded
 from evidencekg.model.graphs import derived_graph, ingest_graph
-from evidencekg.model.namespaces import CONSTRUCT_SCHEME, DCTERMS, EKG, ID, IS_ABOUT, PROV, SKOS, sparql_prologue
+from evidencekg.model.namespaces import (
+    CONSTRUCT_SCHEME,
+    DCTERMS,
+    DOI_RESOLVER,
+    EKG,
+    ID,
+    IS_ABOUT,
+    PROV,
+    SKOS,
+    sparql_prologue,
+)
 from evidencekg.settings import Settings, get_settings
 from evidencekg.shapes.compiled import Progress, validate_nodes
 from evidencekg.shapes.entailment import with_implied_types
@@ -85,6 +95,15 @@ def find_doi(citation: str) -> str | None:
     """The DOI a citation states (e.g. "doi:10.1186/x." -> "10.1186/x"), or None."""
     match = DOI_PATTERN.search(citation)
     return match.group(1).rstrip(".,;)") if match else None
+
+
+def doi_iri(doi: str) -> URIRef:
+    """A DOI as the IRI that resolves it (characters an IRI cannot hold percent-encoded).
+
+    >>> str(doi_iri("10.1037/a0022425")), str(doi_iri("10.1002/(SICI)1097<x>"))
+    ('https://doi.org/10.1037/a0022425', 'https://doi.org/10.1002/(SICI)1097%3Cx%3E')
+    """
+    return URIRef(DOI_RESOLVER + quote(doi, safe="/:;()._-~!$&'*+,=@[]"))
 
 
 def rater(value: str, row: int, column: str) -> URIRef:

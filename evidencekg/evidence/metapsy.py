@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rdflib import RDF, RDFS, XSD, Literal, URIRef
 
-from evidencekg.evidence.batch import Batch, decimal, find_doi, rater, slug, table_batch
+from evidencekg.evidence.batch import Batch, decimal, doi_iri, find_doi, rater, slug, table_batch
 from evidencekg.evidence.metapsy_source import Credit, data_file, read_credit
 from evidencekg.evidence.metapsy_studies import Trial, study_iris
 from evidencekg.evidence.metapsy_trials import (
@@ -34,6 +34,7 @@ from evidencekg.model.namespaces import (
     ID,
     IS_ABOUT,
     MEASURE_SCHEME,
+    SCHEMA,
     SKOS,
 )
 from evidencekg.settings import Settings
@@ -73,6 +74,7 @@ def dataset_node(batch: Batch, credit: Credit) -> URIRef:
     add(dataset, RDF.type, DCAT_DATASET)
     add(dataset, DCTERMS.title, Literal(credit.title))
     add(dataset, BIBO.doi, Literal(credit.doi))
+    add(dataset, SCHEMA.sameAs, doi_iri(credit.doi))
     add(dataset, DCTERMS.bibliographicCitation, Literal(credit.citation))
     add(dataset, DCTERMS.license, URIRef(credit.licence))
     add(dataset, DCTERMS.publisher, Literal(credit.publisher) if credit.publisher else None)
@@ -194,6 +196,7 @@ class MetapsyRows:
         add(study, EKG.country, Literal(country) if (country := cell(table, row, "country")) else None)
         doi = find_doi(full_ref) if full_ref else None
         add(study, DCTERMS.identifier, Literal(f"doi:{doi}") if doi else None)
+        add(study, RDFS.seeAlso, doi_iri(doi) if doi else None)  # the trial's report, not the study itself
         add(study, EKG.studyDesign, EKG.RandomisedControlledTrial if self.randomised else None)
         return study
 
@@ -256,7 +259,7 @@ def build_metapsy(
     add = batch.add
     add(document, DCTERMS.publisher, Literal(credit.publisher) if credit.publisher else None)
     add(document, DCTERMS.license, URIRef(credit.licence))
-    add(document, DCTERMS.source, URIRef(f"https://doi.org/{credit.doi}"))
+    add(document, DCTERMS.source, doi_iri(credit.doi))
     add(document, BIBO.doi, Literal(credit.doi))
     add(document, DCTERMS.bibliographicCitation, Literal(credit.citation))
     add(document, FOAF_PAGE, URIRef(credit.page) if credit.page else None)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rdflib import RDF, XSD, Literal, URIRef
 
-from evidencekg.evidence.batch import Batch, find_doi, rater, slug, table_batch
+from evidencekg.evidence.batch import Batch, doi_iri, find_doi, rater, slug, table_batch
 from evidencekg.evidence.tabular import (
     RowError,
     Table,
@@ -21,7 +21,7 @@ from evidencekg.evidence.tabular import (
 )
 from evidencekg.model.measures import correlation_problem
 from evidencekg.model.names import NameIndex, UnknownName
-from evidencekg.model.namespaces import BIBO, DCTERMS, EKG, ID, PEARSON_R, PROV
+from evidencekg.model.namespaces import BIBO, DCTERMS, EKG, ID, PEARSON_R, PROV, SCHEMA
 from evidencekg.settings import Settings
 from evidencekg.store.names import name_index
 from evidencekg.store.protocol import Store
@@ -93,6 +93,7 @@ def _row(batch: Batch, table: Table, row: TableRow, doc: str, constructs: NameIn
     title = text(table, row, "title") if "title" in table.columns else None
     add(publication, DCTERMS.title, Literal(title) if title else None)
     add(publication, BIBO.doi, Literal(doi) if doi else None)
+    add(publication, SCHEMA.sameAs, doi_iri(doi) if doi else None)
     add(publication, DCTERMS.issued, Literal(str(year), datatype=XSD.gYear) if year else None)
     add(publication, EKG.authorList, Literal(authors) if authors else None)
     for author in (authors or "").split(";"):

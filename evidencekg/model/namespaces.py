@@ -16,6 +16,7 @@ BIBO = Namespace("http://purl.org/ontology/bibo/")
 PROV = Namespace("http://www.w3.org/ns/prov#")
 SKOS = Namespace("http://www.w3.org/2004/02/skos/core#")
 DCTERMS = Namespace("http://purl.org/dc/terms/")
+SCHEMA = Namespace("https://schema.org/")
 
 CONSTRUCT_SCHEME = ID["scheme/constructs"]
 CONDITION_SCHEME = ID["scheme/conditions"]
@@ -25,6 +26,8 @@ HEDGES_G = OBO["STATO_0000319"]
 IS_ABOUT = OBO["IAO_0000136"]  # IAO 'is about': how a sentence names the study it describes (a study is no prov:Entity)
 STANDARDIZED_MEAN_DIFFERENCE = OBO["STATO_0000100"]  # alternative term "Cohen's d statistic"
 RELATIVE_RISK = OBO["STATO_0000245"]  # "relative risk" (risk ratio)
+DOI_RESOLVER = "https://doi.org/"  # a DOI as an IRI: schema:sameAs <https://doi.org/10....>
+PUBMED = "https://pubmed.ncbi.nlm.nih.gov/"  # a PMID as an IRI: <https://pubmed.ncbi.nlm.nih.gov/N/>
 LOG_TRANSFORMATION = OBO["OBI_0200094"]  # "logarithmic transformation" (in stato.owl)
 
 PREFIXES: dict[str, str] = {
@@ -36,6 +39,7 @@ PREFIXES: dict[str, str] = {
     "prov": str(PROV),
     "skos": str(SKOS),
     "dcterms": str(DCTERMS),
+    "schema": str(SCHEMA),
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
     "owl": "http://www.w3.org/2002/07/owl#",

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import pyoxigraph as ox
 
 from evidencekg.model.measures import measure_name
-from evidencekg.model.namespaces import EKG, PEARSON_R, PREFIXES, sparql_prologue
+from evidencekg.model.namespaces import DOI_RESOLVER, EKG, PEARSON_R, PREFIXES, PUBMED, sparql_prologue
 from evidencekg.pages.describe import (
     Link,
     ResourceView,
@@ -116,6 +116,7 @@ class FindingSection:
     numbers: dict[str, str]
     publication: Link | None
     doi: str | None
+    links_out: list[tuple[str, str]]  # (text, url) of the publication's DOI and PMID IRIs
     study: Link | None
     sentences: list[SentenceView]
     heterogeneity: list[Detail]
@@ -154,6 +155,18 @@ def _first(values: dict[str, list[Value]], local: str) -> Value | None:
 
 def _props(store: Store, iri: str) -> list[tuple[str, ox.NamedNode | ox.BlankNode | ox.Literal]]:
     return [(row["p"].value, row["o"]) for row in store.select(_PROPS, {"r": ox.NamedNode(iri)})]
+
+
+def links_out(props: list[tuple[str, ox.NamedNode | ox.BlankNode | ox.Literal]]) -> list[tuple[str, str]]:
+    """The DOI and PubMed IRIs a publication states (schema:sameAs) as (text, url), DOI first."""
+    found = []
+    for p, o in props:
+        if p == PREFIXES["schema"] + "sameAs" and isinstance(o, ox.NamedNode):
+            if o.value.startswith(DOI_RESOLVER):
+                found.append((0, "doi:" + o.value[len(DOI_RESOLVER):], o.value))
+            elif o.value.startswith(PUBMED):
+                found.append((1, "PMID " + o.value[len(PUBMED):].strip("/"), o.value))
+    return [(text, url) for _, text, url in sorted(found)]
 
 
 def _details(store: Store, links: list[Link], labels: dict[str, str]) -> list[Detail]:
@@ -275,9 +288,11 @@ def finding_section(store: Store, view: ResourceView, labels: dict[str, str]) ->
         numbers["generated_at"] = generated[0].text
     derived = any(t.iri == str(EKG.DerivedFinding) for t in view.types)
     publication = link_of("reportedIn")
-    doi = None
+    doi, links = None, []
     if publication is not None:
-        doi = next((o.value for p, o in _props(store, publication.iri) if p.endswith("/bibo/doi")), None)
+        props = _props(store, publication.iri)
+        doi = next((o.value for p, o in props if p.endswith("/bibo/doi")), None)
+        links = links_out(props)
     sources = [v.link for v in values.get(PROV_DERIVED, []) if v.link]
     sentences = [_sentence(store, link, labels) for link in sources if link.href.startswith("/id/sentence/")]
     source = link_of("fromConstruct") or link_of("interventionCondition")
@@ -294,6 +309,7 @@ def finding_section(store: Store, view: ResourceView, labels: dict[str, str]) ->
         numbers=numbers,
         publication=publication,
         doi=doi,
+        links_out=links,
         study=link_of("fromStudy"),
         sentences=sentences,
         heterogeneity=_details(store, [v.link for v in values.get(str(EKG.hasHeterogeneity), []) if v.link], labels),
