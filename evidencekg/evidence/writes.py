@@ -42,6 +42,7 @@ from evidencekg.shapes.entailment import implied_types_update, with_implied_type
 from evidencekg.shapes.validate import ShapeProblem, ValidationReport
 from evidencekg.sparql import guard
 from evidencekg.sparql.parse_errors import error_position, error_text
+from evidencekg.store.files import decimal_literal
 from evidencekg.store.protocol import Capability, Store, data_block, delta_update, graph_term, rdf_format, store_errors
 
 NQUADS = "application/n-quads"
@@ -106,6 +107,7 @@ def new_graph_iri(base: str) -> str:
 def parse_payload(payload: Payload, graph: str | None, base_iri: str | None = None, max_nesting: int = 200) -> list[ox.Quad]:
     """Parse an RDF payload into quads of `graph`; bad syntax raises RdfSyntaxError with its position.
 
+    JSON numbers typed xsd:decimal by a JSON-LD context are rewritten in decimal form (store.files.decimal_literal).
     A JSON-LD or RDF/XML body nesting deeper than `max_nesting` is refused before parsing (depth_guard).
     """
     try:
@@ -126,6 +128,8 @@ def parse_payload(payload: Payload, graph: str | None, base_iri: str | None = No
         triples = ox.parse(
             payload.data, format=fmt, base_iri=base_iri, without_named_graphs=True, rename_blank_nodes=True
         )
+        if fmt == ox.RdfFormat.JSON_LD:  # a JSON number typed xsd:decimal arrives as "-9.0E-2": rewritten "-0.09"
+            return [ox.Quad(q.subject, q.predicate, decimal_literal(q.object), target) for q in triples]
         return [ox.Quad(q.subject, q.predicate, q.object, target) for q in triples]
     except SyntaxError as exc:
         line, column = error_position(exc)

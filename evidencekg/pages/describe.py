@@ -240,6 +240,14 @@ def jsonld_context(ontology_dir: Path | None) -> dict[str, object]:
     return dict(PREFIXES)
 
 
+def context_document(ontology_dir: Path) -> bytes:
+    """The JSON-LD context file as it ships (ontology/context.jsonld), for /context.jsonld; NotFound when absent."""
+    path = ontology_dir / "context.jsonld"
+    if not path.is_file():
+        raise NotFound(f"no JSON-LD context at {path}")
+    return path.read_bytes()
+
+
 def serialize_triples(
     triples: list[ox.Triple], media_type: str, context: dict[str, object] | None = None
 ) -> bytes:

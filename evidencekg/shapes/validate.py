@@ -113,7 +113,8 @@ def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.term.Nod
         return rdflib.BNode(term.value)
     if term.language:
         return rdflib.Literal(term.value, lang=term.language)
-    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
+    # normalize=False keeps the lexical form as written, so the shapes can refuse "-9.0E-2"^^xsd:decimal.
+    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value), normalize=False)
 
 
 def add_quads(graph: rdflib.Graph, quads: Iterable[ox.Quad]) -> None:

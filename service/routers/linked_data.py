@@ -43,6 +43,12 @@ def rdf_triples(triples: list[ox.Triple], media_type: str, settings: Settings) -
     return rdf_response(describe.serialize_triples(triples, media_type, context), media_type)
 
 
+@router.get("/context.jsonld", summary="The JSON-LD context of the evidencekg terms (ontology/context.jsonld)")
+def jsonld_context_file(settings: Settings = Depends(get_settings)) -> Response:
+    """The context file the JSON-LD views compact with, for clients writing JSON-LD with the same terms."""
+    return rdf_response(describe.context_document(settings.ontology_dir), JSON_LD)
+
+
 @router.get("/id/lookup", summary="Our terms mapped to an external IRI (SKOS matches, both ways round)")
 def lookup_external(
     iri: str = Query(..., description="An external term's IRI, e.g. http://purl.obolibrary.org/obo/MF_0000058"),
