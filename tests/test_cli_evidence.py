@@ -67,18 +67,18 @@ def test_validate_malformed_turtle_exits_two_with_position(tmp_path: Path) -> No
 def jsonld_finding(estimate: object) -> dict[str, object]:
     """The test finding written by hand in JSON-LD with the shipped context, numbers as JSON numbers."""
     context = json.loads((get_settings().ontology_dir / "context.jsonld").read_text(encoding="utf-8"))["@context"]
-    sentence = "id:sentence/test2020-abstract-s1"
+    sentence = "ekgid:sentence/test2020-abstract-s1"
     return {
         "@context": context,
         "@graph": [
-            {"@id": "id:document/test2020-abstract", "@type": "SourceDocument", "title": "Abstract of a test article"},
-            {"@id": sentence, "@type": "SourceSentence", "isPartOf": "id:document/test2020-abstract", "position": 1,
+            {"@id": "ekgid:document/test2020-abstract", "@type": "SourceDocument", "title": "Abstract of a test article"},
+            {"@id": sentence, "@type": "SourceSentence", "isPartOf": "ekgid:document/test2020-abstract", "position": 1,
              "value": "r = -.20 (95% CI [-.30, -.10], p = .01; k = 12, N = 900)"},
-            {"@id": "id:publication/test2020", "@type": "Publication", "doi": "10.1000/test.2020",
-             "title": "A test article", "issued": {"@value": "2020", "@type": "xsd:gYear"}},
-            {"@id": "id:finding/test2020-anxiety-alliance", "@type": "ReportedFinding",
-             "reportedIn": "id:publication/test2020", "fromConstruct": "id:construct/attachment-anxiety",
-             "toConstruct": "id:construct/therapeutic-alliance", "effectSizeMeasure": "obo:STATO_0000280",
+            {"@id": "ekgid:publication/test2020", "@type": "Publication", "doi": "10.1000/test.2020",
+             "title": "A test article", "issued": "2020"},
+            {"@id": "ekgid:finding/test2020-anxiety-alliance", "@type": "ReportedFinding",
+             "reportedIn": "ekgid:publication/test2020", "fromConstruct": "ekgid:construct/attachment-anxiety",
+             "toConstruct": "ekgid:construct/therapeutic-alliance", "effectSizeMeasure": "obo:STATO_0000280",
              "estimate": estimate, "ciLower": -0.3, "ciUpper": -0.1, "confidenceLevel": 0.95, "pValue": 0.01,
              "pValueRelation": "=", "numberOfStudies": 12, "sampleSize": 900, "wasDerivedFrom": sentence},
         ],

@@ -237,7 +237,12 @@ def jsonld_context(ontology_dir: Path | None) -> dict[str, object]:
         if path.is_file():
             document = json.loads(path.read_text(encoding="utf-8"))
             return document.get("@context", document)
-    return dict(PREFIXES)
+    return jsonld_prefixes()
+
+
+def jsonld_prefixes() -> dict[str, object]:
+    """The project's prefixes as a JSON-LD context; `id` is `ekgid` there, so a JSON key `id` is no predicate."""
+    return {("ekgid" if name == "id" else name): iri for name, iri in PREFIXES.items()}
 
 
 def context_document(ontology_dir: Path) -> bytes:
@@ -257,7 +262,7 @@ def serialize_triples(
 
         graph = Graph()
         graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
-        return graph.serialize(format="json-ld", context=context or dict(PREFIXES)).encode()
+        return graph.serialize(format="json-ld", context=context or jsonld_prefixes()).encode()
     fmt = GRAPH_FORMATS.get(media_type)
     if fmt is None:
         raise StoreError(f"cannot describe a resource as {media_type}")
