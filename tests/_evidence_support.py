@@ -111,15 +111,15 @@ VALID_COMPARISON = PREFIXES + """
 <https://w3id.org/evidencekg/id/sentence/trial2020-data-r1> a ekg:SourceSentence ;
     dcterms:isPartOf <https://w3id.org/evidencekg/id/document/trial2020-data> ;
     ekg:position 1 ; ekg:sentenceKind "row" ;
-    rdf:value "Trial, 2020; test-cbt; test-cau; 0.42; 0.21; test-bdi; self-report; post; 40; 35" .
+    rdf:value "Trial, 2020; test-cbt; test-cau; 0.42; 0.21; test-bdi; self-report; post; 40; 35" ;
+    obo:IAO_0000136 <https://w3id.org/evidencekg/id/study/trial2020> .
 <https://w3id.org/evidencekg/id/publication/trial2020-data> a ekg:Publication ;
     bibo:doi "10.1000/trial.2020" ;
     dcterms:title "A test data set" ;
     dcterms:issued "2020"^^xsd:gYear .
 <https://w3id.org/evidencekg/id/study/trial2020> a ekg:PrimaryStudy ;
     ekg:studyLabel "Trial, 2020" ;
-    ekg:reportedIn <https://w3id.org/evidencekg/id/publication/trial2020-data> ;
-    prov:wasDerivedFrom <https://w3id.org/evidencekg/id/sentence/trial2020-data-r1> .
+    ekg:reportedIn <https://w3id.org/evidencekg/id/publication/trial2020-data> .
 
 <https://w3id.org/evidencekg/id/finding/trial2020-cbt-cau-bdi-post> a ekg:ReportedFinding ;
     ekg:fromStudy <https://w3id.org/evidencekg/id/study/trial2020> ;
