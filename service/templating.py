@@ -36,8 +36,9 @@ def page(name: str, status_code: int = 200, **context: object) -> HTMLResponse:
     return HTMLResponse(render(name, **context), status_code=status_code, headers={"Vary": "Accept"})
 
 
-def void_turtle(counts: object, service: str, dataset: str, uri_space: str, modified: str) -> str:
-    """The VoID + DCAT description (templates/void.ttl) with the store's counts filled in."""
+def void_turtle(counts: object, service: str, dataset: str, uri_space: str, modified: str, **discovery: object) -> str:
+    """The VoID + DCAT description (templates/void.ttl) with the store's counts, link sets and graphs filled in."""
     return render(
-        "void.ttl", counts=counts, service=service.rstrip("/"), dataset=dataset, uri_space=uri_space, modified=modified
+        "void.ttl", counts=counts, service=service.rstrip("/"), dataset=dataset, uri_space=uri_space, modified=modified,
+        **discovery,
     )

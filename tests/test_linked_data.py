@@ -321,7 +321,7 @@ def test_bad_format_requests_are_refused_clearly(client: httpx.Client) -> None:
 
 def test_void_parses_and_its_counts_match_the_store(client: httpx.Client, store: OxigraphStore) -> None:
     graph = parse(client.get("/.well-known/void"), "text/turtle")
-    dataset = next(graph.subjects(RDF.type, VOID.Dataset))
+    dataset = next(s for s in graph.subjects(RDF.type, VOID.Dataset) if (s, VOID.sparqlEndpoint, None) in graph)
     assert (dataset, RDF.type, DCAT.Dataset) in graph
     default_graph = data_union(store)
     assert int(graph.value(dataset, VOID.triples)) == len(default_graph)
@@ -336,6 +336,55 @@ def test_void_parses_and_its_counts_match_the_store(client: httpx.Client, store:
     assert set(graph.objects(dataset, VOID.dataDump)) == {rdflib.URIRef(f"{base}/dump.ttl"), rdflib.URIRef(f"{base}/dump.nq")}
     jsonld = parse(client.get("/.well-known/void", headers={"Accept": "application/ld+json"}), "application/ld+json")
     assert len(jsonld) == len(graph)
+
+
+SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
+DCTERMS = rdflib.Namespace("http://purl.org/dc/terms/")
+CC_BY = rdflib.URIRef("https://creativecommons.org/licenses/by/4.0/")
+
+
+def test_void_states_licence_link_sets_and_named_graphs(client: httpx.Client, store: OxigraphStore) -> None:
+    graph = parse(client.get("/.well-known/void"), "text/turtle")
+    dataset = next(s for s in graph.subjects(RDF.type, VOID.Dataset) if (s, VOID.sparqlEndpoint, None) in graph)
+    assert graph.value(dataset, DCTERMS.license) == CC_BY
+    for dump in graph.objects(dataset, DCAT.distribution):
+        assert graph.value(dump, DCTERMS.license) == CC_BY
+    # every named graph of the store, by name
+    named = {g.value for g in store.oxigraph.named_graphs() if isinstance(g, ox.NamedNode) and any(store.oxigraph.quads_for_pattern(None, None, None, g))}
+    stated = {str(graph.value(g, SD.name)) for g in graph.objects(dataset, SD.namedGraph)}
+    assert stated == named and "https://w3id.org/evidencekg/graph/mappings" in stated
+    # one link set per (external dataset, predicate), its count that of the data union's triples
+    union = data_union(store)
+    linksets = {}
+    for linkset in graph.objects(dataset, VOID.subset):
+        assert (linkset, RDF.type, VOID.Linkset) in graph and graph.value(linkset, VOID.subjectsTarget) == dataset
+        linksets[(str(graph.value(linkset, VOID.objectsTarget)), graph.value(linkset, VOID.linkPredicate))] = int(graph.value(linkset, VOID.triples))
+    expected_targets = {"http://id.nlm.nih.gov/mesh/": "http://id.nlm.nih.gov/mesh/", "http://purl.obolibrary.org/obo/mf.owl": "http://purl.obolibrary.org/obo/MF_",
+                        "http://humanbehaviourchange.org/ontology/bcio.owl": "http://humanbehaviourchange.org/ontology/BCIO_", "https://doi.org/": "https://doi.org/"}
+    assert set(expected_targets) <= {target for target, _ in linksets}
+    for (target, predicate), n in linksets.items():
+        prefix = expected_targets.get(target, target)
+        assert n == sum(1 for _, _, o in union.triples((None, predicate, None)) if isinstance(o, rdflib.URIRef) and str(o).startswith(prefix)), (target, predicate)
+    assert linksets[("https://doi.org/", SCHEMA.sameAs)] == len(set(union.objects(None, BIBO.doi)))
+
+
+def test_home_page_embeds_a_schema_org_dataset(client: httpx.Client, store: OxigraphStore, shipped: rdflib.Graph) -> None:
+    page = client.get("/", headers={"Accept": "text/html"})
+    blocks = re.findall(r'<script type="application/ld\+json">(.*?)</script>', page.text, re.S)
+    assert len(blocks) == 1
+    data = json.loads(blocks[0])
+    base = str(client.base_url).rstrip("/")
+    assert data["@context"] == "https://schema.org/" and data["@type"] == "Dataset"
+    assert data["name"] and data["description"] and data["creator"]["name"]
+    assert data["license"] == str(CC_BY)
+    assert {d["contentUrl"] for d in data["distribution"]} == {f"{base}/dump.ttl", f"{base}/dump.nq"}
+    assert set(data["citation"]) >= {str(c) for p in shipped.subjects(RDF.type, EKG.Publication) for c in shipped.objects(p, DCTERMS.bibliographicCitation)}
+    measured = {v["propertyID"]: v["name"] for v in data["variableMeasured"]}
+    assert measured["http://purl.obolibrary.org/obo/STATO_0000280"] == "Pearson's correlation coefficient"
+    assert str(EKG.pValue) in measured and str(EKG.sampleSize) in measured
+    # the same dataset VoID describes
+    void = parse(client.get("/.well-known/void"), "text/turtle")
+    assert (rdflib.URIRef(data["@id"]), VOID.sparqlEndpoint, rdflib.URIRef(f"{base}/sparql")) in void
 
 
 def test_dumps_parse_and_round_trip(client: httpx.Client, store: OxigraphStore, settings: Settings) -> None:

@@ -119,7 +119,7 @@ def test_html_pages_hold_no_inline_script_or_event_handler(base: str, path: str)
     assert "<body" in html, path
     scripts = re.findall(r"<script\b([^>]*)>", html)
     for attributes in scripts:  # each loads a file of ours, or is data (JSON) that no browser runs
-        assert 'src="/' in attributes or 'type="application/json"' in attributes, attributes
+        assert 'src="/' in attributes or any(f'type="{t}"' in attributes for t in ("application/json", "application/ld+json")), attributes
     assert not re.search(r"\son[a-z]+\s*=", html), re.search(r"\son[a-z]+\s*=.{0,40}", html)
 
 

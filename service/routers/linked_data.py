@@ -8,7 +8,7 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
 from evidencekg.model.namespaces import ID
-from evidencekg.pages import describe
+from evidencekg.pages import describe, discovery
 from evidencekg.pages import statistics as stats_summary
 from evidencekg.pages.nanopubs import nanopub_trig
 from evidencekg.pages.resource import describe as describe_resource
@@ -118,6 +118,12 @@ def void(
         dataset=settings.base_url.rstrip("/") + "/dataset",
         uri_space=str(ID),
         modified=datetime.now(UTC).replace(microsecond=0).isoformat(),
+        title=discovery.TITLE,
+        description=discovery.DESCRIPTION,
+        creator=discovery.CREATOR,
+        licence=discovery.LICENCE,
+        linksets=discovery.linksets(store),
+        graphs=discovery.named_graphs(store),
     )
     if media_type == TURTLE:
         return rdf_response(turtle.encode(), TURTLE)
