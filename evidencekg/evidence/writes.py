@@ -26,7 +26,7 @@ outside these functions (the loader, another client of a remote endpoint) do not
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -227,6 +227,19 @@ def _implied_update(added: Iterable[ox.Quad], view: Overlay, settings: Settings)
     return f"INSERT DATA {{\n{data_block(implied)}\n}}" if implied else ""
 
 
+def _publish(
+    store: Store, update: str, implied: str, added: Set[ox.Quad], removed: Set[ox.Quad], *, exact_delta: bool, same_graphs: bool
+) -> tuple[int, int]:
+    """Commit a validated change in one atomic update: its exact quads where known, else the update itself; (added, removed)."""
+    if exact_delta and same_graphs and not _has_blank_nodes(added | removed):
+        commit = delta_update(sorted(removed, key=str), sorted(added, key=str))
+    else:
+        commit = then(update, implied)
+    if commit and (added or removed or not same_graphs):
+        store.update(commit)
+    return len(added), len(removed)
+
+
 def _commit_delta(store: Store, view: Overlay, update: str, settings: Settings, exact_delta: bool) -> tuple[int, int]:
     """Validate the change an Overlay holds and commit it in one atomic update; (added, removed)."""
     implied = _implied_update(set(view.added), view, settings)
@@ -235,13 +248,7 @@ def _commit_delta(store: Store, view: Overlay, update: str, settings: Settings, 
     if added or removed:
         check_shapes(Overlay(view.store), view, added | removed, settings)
     same_graphs = view.graphs == view.graphs_before
-    if exact_delta and same_graphs and not _has_blank_nodes(added | removed):
-        commit = delta_update(sorted(removed, key=str), sorted(added, key=str))
-    else:
-        commit = then(update, implied)
-    if commit and (added or removed or not same_graphs):
-        store.update(commit)
-    return len(added), len(removed)
+    return _publish(store, update, implied, added, removed, exact_delta=exact_delta, same_graphs=same_graphs)
 
 
 def _commit_copy(store: Store, update: str, settings: Settings, exact_delta: bool, force: bool) -> tuple[int, int]:
@@ -275,13 +282,7 @@ def _commit_copy(store: Store, update: str, settings: Settings, exact_delta: boo
         previous = ox.Store()
         previous.extend(before_list)
         check_shapes(Overlay(previous), Overlay(copy), added | removed, settings)
-    if exact_delta and same_graphs and not _has_blank_nodes(added | removed):
-        commit = delta_update(sorted(removed, key=str), sorted(added, key=str))
-    else:
-        commit = then(update, implied)
-    if commit and (added or removed or not same_graphs):
-        store.update(commit)
-    return len(added), len(removed)
+    return _publish(store, update, implied, added, removed, exact_delta=exact_delta, same_graphs=same_graphs)
 
 
 def _apply(
